@@ -1,0 +1,59 @@
+# Two commands: `make run` (workbench + capture worker, embedded defaults)
+# and `make test` (the whole suite against PostgreSQL and Redis).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/factcheck
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test setup lint format bench clean
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
+	  echo "error: Python 3.12 or newer is needed (3.13 recommended, see .python-version);"; \
+	  echo "       '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)."; \
+	  echo "       Install it, or point make at it: make PYTHON=python3.13 run"; \
+	  exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(VENV)/.runtime: $(VENV)/.python-ok requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+setup: $(VENV)/.runtime
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+run: setup
+	@$(PY) manage.py loaddemo | tee var/demo-logins.txt
+	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in var/demo-logins.txt)"
+	@$(VENV)/bin/celery -A factcheck worker --beat --loglevel=INFO \
+	    --schedule var/celerybeat-schedule & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev
+	@$(PY) tests/ensure_services.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"
+	DEBUG=false SECRET_KEY=collectstatic $(PY) manage.py collectstatic --noinput --verbosity 0
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" DEBUG=false \
+	  SECRET_KEY=test-only-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles test-artifacts

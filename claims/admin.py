@@ -1,0 +1,369 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Count, Prefetch
+from django.shortcuts import redirect
+from django.template.defaultfilters import truncatechars
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import permissions, services
+from .forms import ClaimAdminForm
+from .models import (
+    Claim,
+    ClaimInReview,
+    Party,
+    Rating,
+    Source,
+    Topic,
+    VerdictChange,
+)
+
+
+def verdict_badge(rating):
+    if rating is None:
+        return format_html('<span class="fc-badge fc-badge--none">{}</span>', _("None"))
+    return format_html(
+        '<span class="fc-badge" style="background:{};color:{}">{}</span>',
+        rating.colour,
+        rating.text_colour,
+        rating.label,
+    )
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "url"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ["label_en", "label_de", "badge", "rating_value", "order"]
+    ordering = ["order"]
+
+    @admin.display(description=_("badge"))
+    def badge(self, rating):
+        return verdict_badge(rating)
+
+
+class LanguageInUseFilter(admin.SimpleListFilter):
+    """The languages claims are in, not all hundred that Django knows."""
+
+    title = _("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        names = dict(Claim._meta.get_field("language").choices)
+        codes = Claim.objects.order_by("language").values_list("language", flat=True)
+        return [(code, names.get(code, code)) for code in codes.distinct()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(language=self.value())
+        return queryset
+
+
+class SourceInline(admin.TabularInline):
+    model = Source
+    extra = 1
+    fields = [
+        "url",
+        "party",
+        "stance",
+        "title",
+        "publisher",
+        "published_on",
+        "quote",
+        "added_by",
+    ]
+    formfield_overrides = {
+        models.URLField: {"widget": forms.URLInput(attrs={"size": 32})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 28})},
+    }
+    readonly_fields = ["added_by", "added_at"]
+    autocomplete_fields = ["party"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("party", "added_by")
+
+
+class VerdictHistoryInline(admin.TabularInline):
+    model = VerdictChange
+    verbose_name_plural = _("verdict history")
+    fields = ["changed_at", "previous_rating", "rating", "note", "changed_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("previous_rating", "rating", "changed_by")
+        )
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    form = ClaimAdminForm
+    list_display = [
+        "short_statement",
+        "claimant",
+        "status",
+        "verdict",
+        "source_count",
+        "updated_at",
+    ]
+    list_filter = ["status", "rating", LanguageInUseFilter, "topics", "claimant"]
+    list_select_related = ["claimant", "rating"]
+    search_fields = ["statement", "slug", "claimant__name", "sources__url"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["claimant", "topics"]
+    prepopulated_fields = {"slug": ["statement"]}
+    inlines = [SourceInline, VerdictHistoryInline]
+    actions = ["submit_for_review"]
+    readonly_fields = [
+        "status",
+        "verdict",
+        "verdict_at",
+        "submitted_at",
+        "published_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "public_link",
+    ]
+    content_fieldset = (
+        None,
+        {
+            "fields": [
+                "statement",
+                "slug",
+                ("language", "first_made_on"),
+                "claimant",
+                "first_appearance_url",
+                "topics",
+                "summary",
+            ]
+        },
+    )
+    state_fieldset = (
+        _("Workflow and verdict"),
+        {
+            "fields": [
+                ("status", "verdict", "public_link"),
+                ("submitted_at", "published_at", "verdict_at"),
+                ("created_by", "created_at", "updated_at"),
+            ]
+        },
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(Count("sources"))
+
+    def get_fieldsets(self, request, obj=None):
+        review_fields = []
+        if permissions.can_review(request.user):
+            review_fields += ["new_rating", "verdict_note"]
+        if permissions.allowed_statuses(request.user, obj or Claim()):
+            review_fields.append("new_status")
+        fieldsets = [self.content_fieldset, self.state_fieldset]
+        if review_fields:
+            fieldsets.append((_("Review"), {"fields": review_fields}))
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class FormForUser(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, user=request.user, **kwargs)
+
+        return FormForUser
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for source in formset.save(commit=False):
+            if source.pk is None:
+                source.added_by = request.user
+        formset.save()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        claim = form.instance
+        if form.cleaned_data.get("new_rating"):
+            services.set_verdict(
+                claim=claim,
+                reviewer=request.user,
+                rating=form.cleaned_data["new_rating"],
+                note=form.cleaned_data["verdict_note"],
+            )
+        if form.cleaned_data.get("new_status"):
+            services.change_status(
+                claim=claim, user=request.user, status=form.cleaned_data["new_status"]
+            )
+        claim.refresh_from_db()
+
+    @admin.display(description=_("statement"), ordering="statement")
+    def short_statement(self, claim):
+        return truncatechars(claim.statement, 90)
+
+    @admin.display(description=_("verdict"), ordering="rating__order")
+    def verdict(self, claim):
+        return verdict_badge(claim.rating)
+
+    @admin.display(description=_("sources"), ordering="sources__count")
+    def source_count(self, claim):
+        return claim.sources__count
+
+    @admin.display(description=_("public page"))
+    def public_link(self, claim):
+        if not claim.is_public:
+            return _("not public")
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            claim.get_absolute_url(),
+            _("view"),
+        )
+
+    @admin.action(description=_("Submit selected claims for review"))
+    def submit_for_review(self, request, queryset):
+        moved = 0
+        for claim in queryset:
+            try:
+                services.change_status(
+                    claim=claim, user=request.user, status=Claim.Status.IN_REVIEW
+                )
+                moved += 1
+            except (PermissionDenied, ValidationError) as error:
+                self.message_user(
+                    request,
+                    f"{truncatechars(claim.statement, 60)}: {error}",
+                    messages.ERROR,
+                )
+        if moved:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d claim submitted for review.",
+                    "%d claims submitted for review.",
+                    moved,
+                )
+                % moved,
+            )
+
+
+@admin.register(ClaimInReview)
+class ReviewQueueAdmin(admin.ModelAdmin):
+    """Claims awaiting review, oldest first; each row opens the claim's review form."""
+
+    list_display = ["short_statement", "claimant", "submitted_at", "verdict", "sources"]
+    list_display_links = ["short_statement"]
+    list_filter = [LanguageInUseFilter, "topics"]
+    search_fields = ["statement", "claimant__name"]
+    ordering = ["submitted_at", "id"]
+
+    def get_queryset(self, request):
+        sources = Source.objects.select_related("party").order_by("stance", "id")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Claim.Status.IN_REVIEW)
+            .select_related("claimant", "rating")
+            .prefetch_related(Prefetch("sources", queryset=sources))
+        )
+
+    def has_module_permission(self, request):
+        return permissions.can_review(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return permissions.can_review(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not permissions.can_review(request.user):
+            raise PermissionDenied
+        return redirect("admin:claims_claim_change", object_id)
+
+    @admin.display(description=_("statement"))
+    def short_statement(self, claim):
+        return truncatechars(claim.statement, 90)
+
+    @admin.display(description=_("current verdict"))
+    def verdict(self, claim):
+        return verdict_badge(claim.rating)
+
+    @admin.display(description=_("sources"))
+    def sources(self, claim):
+        rows = [
+            (source.get_stance_display(), source.party, source.url)
+            for source in claim.sources.all()
+        ]
+        line = (
+            '<div><strong>{0}</strong> · {1} · <a href="{2}" rel="noreferrer">{2}</a>'
+            "</div>"
+        )
+        return format_html_join("", line, rows) or _("none")
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "claim", "party", "stance", "publisher", "published_on"]
+    list_filter = ["stance", "party"]
+    list_select_related = ["claim", "party"]
+    search_fields = ["url", "title", "publisher", "quote"]
+    autocomplete_fields = ["claim", "party"]
+    readonly_fields = ["added_by", "added_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(VerdictChange)
+class VerdictChangeAdmin(admin.ModelAdmin):
+    list_display = ["claim", "previous_rating", "rating", "changed_by", "changed_at"]
+    list_filter = ["rating"]
+    list_select_related = ["claim", "previous_rating", "rating", "changed_by"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,93 @@
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Claim, Party, Rating, Source, Topic
+
+PUBLIC_STATUS_CHOICES = [
+    (status.value, status.label) for status in Claim.PUBLIC_STATUSES
+]
+
+
+class ClaimFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Search claims")}
+        ),
+    )
+    verdict = django_filters.ModelChoiceFilter(
+        label=_("Verdict"),
+        field_name="rating",
+        to_field_name="slug",
+        queryset=Rating.objects.all(),
+        empty_label=_("Any verdict"),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=PUBLIC_STATUS_CHOICES, empty_label=_("Any status")
+    )
+    party = django_filters.ModelChoiceFilter(
+        label=_("Party"),
+        to_field_name="slug",
+        queryset=Party.objects.all(),
+        method="involving_party",
+        empty_label=_("Any party"),
+    )
+    topic = django_filters.ModelChoiceFilter(
+        label=_("Topic"),
+        field_name="topics",
+        to_field_name="slug",
+        queryset=Topic.objects.all(),
+        empty_label=_("Any topic"),
+    )
+    language = django_filters.ChoiceFilter(
+        label=_("Language"), choices=[], empty_label=_("Any language")
+    )
+    made = django_filters.DateFromToRangeFilter(
+        label=_("Claim made between"),
+        field_name="first_made_on",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Claim
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["language"].extra["choices"] = language_choices()
+
+    def involving_party(self, queryset, name, party):
+        """Claims the party made, or on which a source speaks for it."""
+        cited = Source.objects.filter(claim=OuterRef("pk"), party=party)
+        return queryset.filter(Q(claimant=party) | Exists(cited))
+
+    def search(self, queryset, name, text):
+        text = text.strip()
+        if not text:
+            return queryset
+        in_sources = Source.objects.filter(claim=OuterRef("pk")).filter(
+            Q(title__icontains=text)
+            | Q(quote__icontains=text)
+            | Q(publisher__icontains=text)
+        )
+        return queryset.filter(
+            Q(statement__icontains=text)
+            | Q(summary__icontains=text)
+            | Q(claimant__name__icontains=text)
+            | Exists(in_sources)
+        )
+
+
+def language_choices():
+    """The languages that public claims are in, named in the reader's language."""
+    names = dict(Claim._meta.get_field("language").choices)
+    codes = (
+        Claim.objects.public().order_by().values_list("language", flat=True).distinct()
+    )
+    return sorted(
+        ((code, names.get(code, code)) for code in codes), key=lambda c: str(c[1])
+    )

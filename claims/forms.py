@@ -1,0 +1,84 @@
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import permissions, services
+from .models import Claim, Rating
+
+
+class ClaimAdminForm(forms.ModelForm):
+    """The claim form in the admin, with a review section for those who may use it.
+
+    `user` decides which of the review fields exist: a reviewer gets a verdict and
+    a note, anyone who may edit gets the workflow moves open to them. The same
+    checks run again in the services when the form is saved.
+    """
+
+    new_rating = forms.ModelChoiceField(
+        Rating.objects.all(), label=_("New verdict"), required=False
+    )
+    verdict_note = forms.CharField(
+        label=_("Reviewer's note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required with a new verdict; shown on the public timeline."),
+    )
+    new_status = forms.ChoiceField(label=_("Move to"), required=False)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "statement",
+            "slug",
+            "language",
+            "claimant",
+            "first_made_on",
+            "first_appearance_url",
+            "topics",
+            "summary",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not permissions.can_review(user):
+            del self.fields["new_rating"]
+            del self.fields["verdict_note"]
+        statuses = permissions.allowed_statuses(user, self.instance)
+        if statuses:
+            keep = _("— keep “%s” —") % self.instance.get_status_display()
+            self.fields["new_status"].choices = [("", keep)] + [
+                (status, Claim.Status(status).label) for status in statuses
+            ]
+        else:
+            del self.fields["new_status"]
+
+    def clean(self):
+        cleaned = super().clean()
+        rating = cleaned.get("new_rating")
+        note = cleaned.get("verdict_note", "")
+        if rating or note.strip():
+            services.check_verdict(rating=rating, note=note)
+        status = cleaned.get("new_status")
+        if status:
+            try:
+                services.check_status_change(
+                    claim=self.instance,
+                    user=self.user,
+                    status=status,
+                    rating=rating or self.instance.rating,
+                    summary=cleaned.get("summary", ""),
+                )
+            except PermissionDenied as error:
+                raise ValidationError({"new_status": str(error)}) from None
+            except ValidationError as error:
+                raise ValidationError({"new_status": error.messages}) from None
+        return cleaned
+
+
+class AsOfForm(forms.Form):
+    """The date a reader picks to see the verdict in force on that day."""
+
+    as_of = forms.DateField(
+        label=_("Verdict as of"), widget=forms.DateInput(attrs={"type": "date"})
+    )

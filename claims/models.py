@@ -1,0 +1,312 @@
+from django.conf import settings
+from django.conf.global_settings import LANGUAGES
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb, for example #c62828.")
+)
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+
+class Party(models.Model):
+    """A claimant or other actor: a person or an organisation."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    description = models.TextField(_("description"), blank=True)
+    url = models.URLField(_("website"), max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+
+    def __str__(self):
+        return self.name
+
+
+class Rating(models.Model):
+    """One step of the verdict scale. The scale is data, seeded by a migration."""
+
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    label_en = models.CharField(_("label (English)"), max_length=100)
+    label_de = models.CharField(_("label (German)"), max_length=100)
+    description_en = models.CharField(_("description (English)"), max_length=300)
+    description_de = models.CharField(_("description (German)"), max_length=300)
+    order = models.PositiveSmallIntegerField(_("order"), unique=True)
+    colour = models.CharField(_("colour"), max_length=7, validators=[colour_validator])
+    rating_value = models.SmallIntegerField(_("ClaimReview ratingValue"))
+    best_rating = models.SmallIntegerField(_("ClaimReview bestRating"))
+    worst_rating = models.SmallIntegerField(_("ClaimReview worstRating"))
+
+    class Meta:
+        ordering = ["order"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("rating scale")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating_value__gte=models.F("worst_rating"))
+                & models.Q(rating_value__lte=models.F("best_rating")),
+                name="rating_value_within_scale",
+                violation_error_message=_(
+                    "The rating value must lie between the worst and best rating."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return self.label_de if get_language() == "de" else self.label_en
+
+    @property
+    def description(self):
+        return self.description_de if get_language() == "de" else self.description_en
+
+    @property
+    def text_colour(self):
+        """Black or white, whichever reads better on the badge colour."""
+        red, green, blue = (int(self.colour[i : i + 2], 16) for i in (1, 3, 5))
+        luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+        return "#000000" if luminance > 150 else "#ffffff"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(status__in=Claim.PUBLIC_STATUSES)
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        PUBLISHED = "published", _("Published")
+        UPDATED = "updated", _("Updated")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.UPDATED, Status.WITHDRAWN)
+
+    statement = models.TextField(_("statement as made"))
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    language = models.CharField(
+        _("language of the statement"), max_length=10, choices=LANGUAGES
+    )
+    claimant = models.ForeignKey(
+        Party,
+        verbose_name=_("claimant"),
+        on_delete=models.PROTECT,
+        related_name="claims_made",
+    )
+    first_made_on = models.DateField(_("first made on"), null=True, blank=True)
+    first_appearance_url = models.URLField(
+        _("first appeared at"), max_length=2000, blank=True
+    )
+    topics = models.ManyToManyField(
+        Topic, verbose_name=_("topics"), blank=True, related_name="claims"
+    )
+    summary = models.TextField(
+        _("public summary and rationale"),
+        blank=True,
+        help_text=_("Required before publishing. Shown on the public page."),
+    )
+    status = models.CharField(
+        _("workflow status"), max_length=20, choices=Status, default=Status.DRAFT
+    )
+    rating = models.ForeignKey(
+        Rating,
+        verbose_name=_("verdict"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+    )
+    verdict_at = models.DateTimeField(_("verdict given at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(
+        _("submitted for review at"), null=True, blank=True
+    )
+    published_at = models.DateTimeField(_("first published at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        permissions = [("review_claim", _("Can set verdicts and publish claims"))]
+        indexes = [
+            # The public list: published claims, newest verdict first.
+            models.Index(fields=["status", "-verdict_at"], name="claim_status_verdict"),
+            # The review queue: claims in review, oldest submission first.
+            models.Index(
+                fields=["status", "submitted_at"], name="claim_status_submitted"
+            ),
+        ]
+
+    def __str__(self):
+        return self.statement[:80]
+
+    def get_absolute_url(self):
+        return reverse("claims:claim_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self):
+        return self.status in self.PUBLIC_STATUSES
+
+    def sources_by_stance(self):
+        """The claim's sources as (stance label, [sources]) in stance order."""
+        groups = {stance: [] for stance in Source.Stance}
+        for source in self.sources.all():
+            groups[source.stance].append(source)
+        return [(stance.label, items) for stance, items in groups.items() if items]
+
+    def rating_as_of(self, moment):
+        """The verdict in force at `moment`, read from the verdict history."""
+        rating = None
+        for change in self.verdict_changes.all():
+            if change.changed_at > moment:
+                break
+            rating = change.rating
+        return rating
+
+
+class Source(models.Model):
+    """A cited link, the party it speaks for and its stance on the claim."""
+
+    class Stance(models.TextChoices):
+        ASSERTS = "asserts", _("Asserts")
+        DISPUTES = "disputes", _("Disputes")
+        ASSESSES = "assesses", _("Assesses")
+        CONTEXT = "context", _("Adds context")
+
+    claim = models.ForeignKey(
+        Claim, verbose_name=_("claim"), on_delete=models.CASCADE, related_name="sources"
+    )
+    url = models.URLField(_("URL"), max_length=2000)
+    party = models.ForeignKey(
+        Party,
+        verbose_name=_("speaks for"),
+        on_delete=models.PROTECT,
+        related_name="sources",
+    )
+    stance = models.CharField(_("stance"), max_length=20, choices=Stance)
+    title = models.CharField(_("title"), max_length=300, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    published_on = models.DateField(_("published on"), null=True, blank=True)
+    quote = models.TextField(_("quote"), blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["published_on", "id"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "url"],
+                name="source_url_unique_per_claim",
+                violation_error_message=_("This claim already cites this URL."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or self.url
+
+
+class VerdictChange(models.Model):
+    """One entry of a claim's verdict history; never edited after the fact."""
+
+    claim = models.ForeignKey(
+        Claim,
+        verbose_name=_("claim"),
+        on_delete=models.CASCADE,
+        related_name="verdict_changes",
+    )
+    previous_rating = models.ForeignKey(
+        Rating,
+        verbose_name=_("previous verdict"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rating = models.ForeignKey(
+        Rating, verbose_name=_("verdict"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(_("reviewer's note"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        verbose_name = _("verdict change")
+        verbose_name_plural = _("verdict history")
+        indexes = [
+            # The timeline on the claim page and the feeds of verdict changes.
+            models.Index(fields=["claim", "changed_at"], name="verdict_claim_changed"),
+        ]
+
+    def __str__(self):
+        return f"{self.previous_rating or '—'} → {self.rating}"
+
+    @property
+    def reviewer_name(self):
+        if self.changed_by is None:
+            return _("a former reviewer")
+        return self.changed_by.get_full_name() or self.changed_by.get_username()
+
+
+class ClaimInReview(Claim):
+    """The review queue in the admin: claims awaiting a reviewer."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("claim awaiting review")
+        verbose_name_plural = _("review queue")

@@ -1,0 +1,43 @@
+"""
+Who may do what. The admin, the review queue and the services all ask here,
+so a rule is enforced on the server whatever the entry point.
+"""
+
+from .models import Claim
+
+EDIT = "claims.change_claim"
+REVIEW = "claims.review_claim"
+
+Status = Claim.Status
+
+# From each status, the statuses a claim may move to and the permission needed.
+TRANSITIONS = {
+    Status.DRAFT: {Status.IN_REVIEW: EDIT},
+    Status.IN_REVIEW: {Status.DRAFT: EDIT, Status.PUBLISHED: REVIEW},
+    Status.PUBLISHED: {
+        Status.UPDATED: REVIEW,
+        Status.WITHDRAWN: REVIEW,
+        Status.IN_REVIEW: REVIEW,
+    },
+    Status.UPDATED: {Status.WITHDRAWN: REVIEW, Status.IN_REVIEW: REVIEW},
+    Status.WITHDRAWN: {Status.PUBLISHED: REVIEW, Status.IN_REVIEW: REVIEW},
+}
+
+
+def can_edit(user):
+    return user.is_active and user.has_perm(EDIT)
+
+
+def can_review(user):
+    return user.is_active and user.has_perm(REVIEW)
+
+
+def can_move(user, claim, status):
+    permission = TRANSITIONS[claim.status].get(status)
+    return permission is not None and user.is_active and user.has_perm(permission)
+
+
+def allowed_statuses(user, claim):
+    return [
+        status for status in TRANSITIONS[claim.status] if can_move(user, claim, status)
+    ]

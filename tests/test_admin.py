@@ -1,0 +1,464 @@
+"""Editors and reviewers in the Django admin: forged requests and bad input too."""
+
+import pytest
+from auditlog.models import LogEntry
+from django.urls import reverse
+
+from claims.models import Claim, Party, Source, VerdictChange
+from tests.conftest import add_source
+
+Status = Claim.Status
+ADD = reverse("admin:claims_claim_add")
+QUEUE = reverse("admin:claims_claiminreview_changelist")
+
+
+def change_url(claim):
+    return reverse("admin:claims_claim_change", args=[claim.pk])
+
+
+def claim_form(party, **overrides):
+    """POST data for the claim add/change form with an empty source inline."""
+    data = {
+        "statement": "Russische Truppen haben Pokrowsk eingenommen.",
+        "slug": "pokrowsk",
+        "language": "de",
+        "claimant": party.pk,
+        "first_made_on": "2025-12-01",
+        "first_appearance_url": "https://kremlin.example/peskov",
+        "summary": "Umstritten: die Ukraine widerspricht.",
+        "sources-TOTAL_FORMS": "0",
+        "sources-INITIAL_FORMS": "0",
+        "verdict_changes-TOTAL_FORMS": "0",
+        "verdict_changes-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def with_source(data, index=0, **source):
+    data = dict(data)
+    data["sources-TOTAL_FORMS"] = str(index + 1)
+    for key, value in source.items():
+        data[f"sources-{index}-{key}"] = value
+    return data
+
+
+def existing_sources(claim, data):
+    """Carry the claim's saved sources in the POST, as the browser would."""
+    data = dict(data)
+    sources = list(claim.sources.order_by("id"))
+    data["sources-TOTAL_FORMS"] = data["sources-INITIAL_FORMS"] = str(len(sources))
+    for index, source in enumerate(sources):
+        data.update(
+            {
+                f"sources-{index}-id": source.pk,
+                f"sources-{index}-claim": claim.pk,
+                f"sources-{index}-url": source.url,
+                f"sources-{index}-party": source.party_id,
+                f"sources-{index}-stance": source.stance,
+            }
+        )
+    history = claim.verdict_changes.count()
+    data["verdict_changes-TOTAL_FORMS"] = data["verdict_changes-INITIAL_FORMS"] = str(
+        history
+    )
+    for index, change in enumerate(claim.verdict_changes.order_by("changed_at", "id")):
+        data[f"verdict_changes-{index}-id"] = change.pk
+        data[f"verdict_changes-{index}-claim"] = claim.pk
+    return data
+
+
+def test_editor_adds_claim_with_sources_on_each_side(editor_client, editor, make_party):
+    russia, isw = make_party("Russischer Generalstab"), make_party("ISW")
+    data = with_source(
+        claim_form(russia),
+        0,
+        url="https://kremlin.example/peskov",
+        party=russia.pk,
+        stance="asserts",
+        publisher="Kreml",
+        quote="Pokrowsk ist eingenommen.",
+    )
+    data = with_source(
+        data, 1, url="https://isw.example/map", party=isw.pk, stance="disputes"
+    )
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    claim = Claim.objects.get(slug="pokrowsk")
+    assert claim.created_by == editor
+    assert claim.status == Status.DRAFT
+    sides = {source.stance: source for source in claim.sources.all()}
+    assert set(sides) == {"asserts", "disputes"}
+    assert sides["asserts"].added_by == editor
+    assert sides["asserts"].quote == "Pokrowsk ist eingenommen."
+
+
+def test_editor_form_has_no_verdict_fields(editor_client, make_claim):
+    claim = make_claim(status=Status.IN_REVIEW)
+
+    form = editor_client.get(change_url(claim)).context["adminform"].form
+
+    assert "new_rating" not in form.fields
+    assert "verdict_note" not in form.fields
+    assert [value for value, _ in form.fields["new_status"].choices] == ["", "draft"]
+
+
+def test_editor_forging_a_verdict_changes_nothing(editor_client, make_claim, rating):
+    claim = make_claim(status=Status.IN_REVIEW)
+    data = existing_sources(
+        claim,
+        claim_form(
+            claim.claimant,
+            slug=claim.slug,
+            new_rating=rating("true").pk,
+            verdict_note="Ich bin Redakteurin.",
+        ),
+    )
+
+    editor_client.post(change_url(claim), data)
+
+    claim.refresh_from_db()
+    assert claim.rating is None
+    assert not VerdictChange.objects.filter(claim=claim).exists()
+
+
+def test_editor_forging_publish_is_refused(editor_client, make_claim, reviewer, rating):
+    from claims import services
+
+    claim = make_claim(status=Status.IN_REVIEW)
+    services.set_verdict(
+        claim=claim, reviewer=reviewer, rating=rating("true"), note="n"
+    )
+    data = existing_sources(
+        claim, claim_form(claim.claimant, slug=claim.slug, new_status="published")
+    )
+
+    response = editor_client.post(change_url(claim), data)
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in str(response.context["adminform"].form.errors)
+    assert Claim.objects.get(pk=claim.pk).status == Status.IN_REVIEW
+
+
+def test_reviewer_sets_verdict_and_publishes_from_the_admin(
+    reviewer_client, reviewer, make_claim, rating
+):
+    claim = make_claim(status=Status.IN_REVIEW, sources=2)
+    data = existing_sources(
+        claim,
+        claim_form(
+            claim.claimant,
+            slug=claim.slug,
+            new_rating=rating("false").pk,
+            verdict_note="Satellitenbilder zeigen ukrainische Kontrolle.",
+            new_status="published",
+        ),
+    )
+
+    response = reviewer_client.post(change_url(claim), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    claim.refresh_from_db()
+    assert claim.status == Status.PUBLISHED
+    assert claim.rating == rating("false")
+    change = claim.verdict_changes.get()
+    assert change.changed_by == reviewer
+    assert change.note == "Satellitenbilder zeigen ukrainische Kontrolle."
+    assert claim.sources.count() == 2
+
+
+def test_verdict_without_note_is_refused_in_the_form(
+    reviewer_client, make_claim, rating
+):
+    claim = make_claim(status=Status.IN_REVIEW, statement="Alt.")
+    data = existing_sources(
+        claim,
+        claim_form(
+            claim.claimant,
+            slug=claim.slug,
+            statement="Neu.",
+            new_rating=rating("true").pk,
+            verdict_note="   ",
+        ),
+    )
+
+    response = reviewer_client.post(change_url(claim), data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "a note is required" in str(errors["verdict_note"])
+    claim.refresh_from_db()
+    assert claim.statement == "Alt."  # nothing half-saved
+    assert claim.rating is None
+
+
+def test_publishing_without_verdict_is_refused_in_the_form(reviewer_client, make_claim):
+    claim = make_claim(status=Status.IN_REVIEW)
+    data = existing_sources(
+        claim, claim_form(claim.claimant, slug=claim.slug, new_status="published")
+    )
+
+    response = reviewer_client.post(change_url(claim), data)
+
+    assert "needs a verdict before it is published" in str(
+        response.context["adminform"].form.errors["new_status"]
+    )
+    assert Claim.objects.get(pk=claim.pk).status == Status.IN_REVIEW
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"statement": ""}, "statement", "This field is required."),
+        ({"statement": "   "}, "statement", "This field is required."),
+        (
+            {"first_appearance_url": "not a url"},
+            "first_appearance_url",
+            "Enter a valid URL.",
+        ),
+        (
+            {"first_appearance_url": "javascript:alert(1)"},
+            "first_appearance_url",
+            "valid URL",
+        ),
+        ({"slug": "taken"}, "slug", "Claim with this Slug already exists."),
+        ({"slug": "hat leerzeichen"}, "slug", "valid “slug”"),
+        ({"claimant": ""}, "claimant", "This field is required."),
+        ({"first_made_on": "2025-02-30"}, "first_made_on", "Enter a valid date."),
+    ],
+)
+def test_bad_claim_input_is_refused_and_nothing_saved(
+    editor_client, make_claim, make_party, overrides, field, message
+):
+    make_claim(slug="taken")
+    party = make_party()
+    data = with_source(
+        claim_form(party, **{"slug": "new-claim", **overrides}),
+        url="https://example.org/a",
+        party=party.pk,
+        stance="asserts",
+    )
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    assert Claim.objects.count() == 1
+    assert not Source.objects.filter(url="https://example.org/a").exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            {"url": "https://example.org/a", "stance": "asserts"},
+            "This field is required.",
+        ),
+        ({"url": "nicht-eine-url", "party": "PARTY", "stance": "asserts"}, "valid URL"),
+        (
+            {"url": "https://example.org/a", "party": "PARTY", "stance": "lies"},
+            "valid choice",
+        ),
+    ],
+)
+def test_bad_source_is_refused_and_the_claim_not_saved(
+    editor_client, make_party, source, message
+):
+    party = make_party()
+    source = {
+        key: party.pk if value == "PARTY" else value for key, value in source.items()
+    }
+    data = with_source(claim_form(party, slug="with-bad-source"), **source)
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 200
+    assert message in str(response.context["inline_admin_formsets"][0].formset.errors)
+    assert not Claim.objects.filter(slug="with-bad-source").exists()
+
+
+def test_duplicate_source_url_on_one_claim_is_refused(editor_client, make_party):
+    party = make_party()
+    data = with_source(
+        claim_form(party, slug="dup"),
+        0,
+        url="https://e.org/x",
+        party=party.pk,
+        stance="asserts",
+    )
+    data = with_source(
+        data, 1, url="https://e.org/x", party=party.pk, stance="disputes"
+    )
+
+    response = editor_client.post(ADD, data)
+
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for url" in str(
+        response.context["inline_admin_formsets"][0].formset.non_form_errors()
+    )
+    assert not Claim.objects.filter(slug="dup").exists()
+
+
+def test_review_queue_lists_claims_in_review_oldest_first(
+    reviewer_client, make_claim, django_assert_max_num_queries
+):
+    make_claim(status=Status.DRAFT)
+    make_claim(status=Status.PUBLISHED)
+    oldest = make_claim(status=Status.IN_REVIEW, sources=2)
+    newest = make_claim(status=Status.IN_REVIEW, sources=1)
+
+    response = reviewer_client.get(QUEUE)
+
+    queue = list(response.context["cl"].result_list)
+    assert queue == [oldest, newest]
+    html = response.content.decode()
+    for source in oldest.sources.all():
+        assert source.url in html
+    assert html.index(oldest.statement) < html.index(newest.statement)
+
+
+def test_review_queue_row_opens_the_review_form(reviewer_client, make_claim):
+    claim = make_claim(status=Status.IN_REVIEW)
+    url = reverse("admin:claims_claiminreview_change", args=[claim.pk])
+
+    response = reviewer_client.get(url)
+
+    assert response.status_code == 302
+    assert response.url == change_url(claim)
+    form = reviewer_client.get(response.url).context["adminform"].form
+    assert {"new_rating", "verdict_note", "new_status"} <= set(form.fields)
+
+
+@pytest.mark.parametrize("who", ["editor_client", "anonymous_client"])
+def test_review_queue_is_closed_to_non_reviewers(request, make_claim, who):
+    client = request.getfixturevalue(who)
+    claim = make_claim(status=Status.IN_REVIEW)
+
+    listing = client.get(QUEUE)
+    row = client.get(reverse("admin:claims_claiminreview_change", args=[claim.pk]))
+
+    if who == "anonymous_client":
+        assert listing.status_code == row.status_code == 302
+        assert "/admin/login/" in listing.url
+    else:
+        assert listing.status_code == row.status_code == 403
+
+
+def test_outsider_cannot_use_the_claim_admin(outsider, make_claim):
+    from tests.conftest import client_for
+
+    claim = make_claim()
+    client = client_for(outsider)
+
+    assert client.get(reverse("admin:claims_claim_changelist")).status_code == 403
+    assert client.get(change_url(claim)).status_code == 403
+    assert client.post(ADD, {"statement": "x"}).status_code == 403
+
+
+def test_editor_cannot_delete_claims_or_edit_the_rating_scale(
+    editor_client, make_claim, rating
+):
+    claim = make_claim()
+    delete = reverse("admin:claims_claim_delete", args=[claim.pk])
+    rating_change = reverse("admin:claims_rating_change", args=[rating("true").pk])
+
+    assert editor_client.post(delete, {"post": "yes"}).status_code == 403
+    assert Claim.objects.filter(pk=claim.pk).exists()
+    editor_client.post(rating_change, {"label_en": "Totally"})
+    assert rating("true").label_en == "True"
+
+
+def test_claim_changelist_query_count_is_constant(
+    editor_client, make_claim, django_assert_num_queries
+):
+    make_claim(status=Status.PUBLISHED, sources=1)
+    url = reverse("admin:claims_claim_changelist")
+    editor_client.get(url)
+    with django_assert_num_queries(QUERIES := count_queries(editor_client, url)):
+        editor_client.get(url)
+    for _ in range(30):
+        make_claim(status=Status.PUBLISHED, sources=3)
+    with django_assert_num_queries(QUERIES):
+        response = editor_client.get(url)
+    assert len(response.context["cl"].result_list) == 31
+
+
+def test_review_queue_query_count_is_constant(
+    reviewer_client, make_claim, django_assert_num_queries
+):
+    make_claim(status=Status.IN_REVIEW, sources=1)
+    queries = count_queries(reviewer_client, QUEUE)
+    for _ in range(20):
+        make_claim(status=Status.IN_REVIEW, sources=5)
+    with django_assert_num_queries(queries):
+        reviewer_client.get(QUEUE)
+
+
+def count_queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        client.get(url)
+    return len(context.captured_queries)
+
+
+def test_admin_changes_leave_an_audit_trail_for_superusers(
+    reviewer_client, make_claim, rating, superuser, reviewer
+):
+    from tests.conftest import client_for
+
+    claim = make_claim(status=Status.IN_REVIEW, statement="Vorher.")
+    add_source(claim, url="https://e.org/source")
+    data = existing_sources(
+        claim,
+        claim_form(
+            claim.claimant,
+            slug=claim.slug,
+            statement="Nachher.",
+            new_rating=rating("false").pk,
+            verdict_note="Belegt falsch.",
+        ),
+    )
+    reviewer_client.post(change_url(claim), data)
+
+    entries = LogEntry.objects.filter(actor=reviewer)
+    claim_entry = entries.get(
+        content_type__model="claim", changes__statement=["Vorher.", "Nachher."]
+    )
+    assert entries.filter(
+        content_type__model="verdictchange", action=LogEntry.Action.CREATE
+    )
+    log = client_for(superuser).get(reverse("admin:auditlog_logentry_changelist"))
+    assert claim_entry in log.context["cl"].result_list
+    assert (
+        reviewer_client.get(reverse("admin:auditlog_logentry_changelist")).status_code
+        == 403
+    )
+
+
+def test_source_deletion_is_audited(editor_client, editor, make_claim):
+    claim = make_claim()
+    source = add_source(claim, url="https://e.org/gone")
+    data = existing_sources(claim, claim_form(claim.claimant, slug=claim.slug))
+    data["sources-0-DELETE"] = "on"
+
+    editor_client.post(change_url(claim), data)
+
+    assert not Source.objects.filter(pk=source.pk).exists()
+    entry = LogEntry.objects.get(
+        content_type__model="source",
+        object_pk=str(source.pk),
+        action=LogEntry.Action.DELETE,
+    )
+    assert entry.actor == editor
+    assert entry.changes["url"] == ["https://e.org/gone", "None"]
+
+
+def test_party_admin_needs_a_name_and_kind(editor_client):
+    response = editor_client.post(reverse("admin:claims_party_add"), {"slug": "x"})
+    form = response.context["adminform"].form
+    assert set(form.errors) == {"name", "kind"}
+    assert not Party.objects.filter(slug="x").exists()
