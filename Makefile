@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/factcheck
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup lint format requirements bench clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
@@ -30,7 +30,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@touch $@
 
 setup: $(VENV)/.runtime
-	@mkdir -p var
+	@mkdir -p var/broker var/broker-control
 	$(PY) manage.py migrate --noinput
 
 run: setup
@@ -54,6 +54,12 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+requirements: $(VENV)/.dev
+	$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \
+	    -o requirements.txt requirements.in
+	$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \
+	    --allow-unsafe -o requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts
