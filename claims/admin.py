@@ -3,8 +3,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Prefetch
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import truncatechars
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -12,6 +14,7 @@ from django.utils.translation import ngettext
 from . import permissions, services
 from .forms import ClaimAdminForm
 from .models import (
+    Capture,
     Claim,
     ClaimInReview,
     Party,
@@ -30,6 +33,36 @@ def verdict_badge(rating):
         rating.colour,
         rating.text_colour,
         rating.label,
+    )
+
+
+def archive_state(source):
+    """A source's capture state for the admin; the progress script updates it."""
+    capture = source.latest_capture
+    if capture is None:
+        label, state, detail = _("Not captured"), "none", ""
+    else:
+        label, state = capture.get_state_display(), capture.state
+        detail = capture.error if capture.state != Capture.State.SUCCEEDED else ""
+        if capture.attempts > 1 or capture.state == Capture.State.FAILED:
+            label = (
+                f"{label} · "
+                + ngettext("%d attempt", "%d attempts", capture.attempts)
+                % capture.attempts
+            )
+    live = (
+        ""
+        if source.live_status == Source.LiveStatus.UNCHECKED
+        else source.get_live_status_display()
+    )
+    return format_html(
+        '<span class="fc-capture fc-capture--{}" data-source="{}">{}</span>'
+        '<span class="fc-capture__detail">{}</span> <em>{}</em>',
+        state,
+        source.pk,
+        label,
+        detail,
+        live,
     )
 
 
@@ -86,18 +119,28 @@ class SourceInline(admin.TabularInline):
         "publisher",
         "published_on",
         "quote",
+        "archive",
         "added_by",
     ]
+    readonly_fields = ["archive", "added_by"]
     formfield_overrides = {
         models.URLField: {"widget": forms.URLInput(attrs={"size": 32})},
         models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 28})},
     }
-    readonly_fields = ["added_by", "added_at"]
     autocomplete_fields = ["party"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("party", "added_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("party", "added_by", "latest_capture")
+            .defer("latest_capture__text", "latest_capture__diff")
+        )
+
+    @admin.display(description=_("archive"))
+    def archive(self, source):
+        return archive_state(source) if source.pk else "—"
 
 
 class VerdictHistoryInline(admin.TabularInline):
@@ -177,8 +220,31 @@ class ClaimAdmin(admin.ModelAdmin):
         },
     )
 
+    class Media:
+        js = ["claims/capture_progress.js"]
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(Count("sources"))
+
+    def get_urls(self):
+        progress = path(
+            "<path:object_id>/capture-progress/",
+            self.admin_site.admin_view(self.capture_progress),
+            name="claims_claim_capture_progress",
+        )
+        return [progress, *super().get_urls()]
+
+    def capture_progress(self, request, object_id):
+        """The archive column of each source, for the progress script."""
+        claim = self.get_object(request, object_id)
+        if claim is None or not self.has_view_permission(request, claim):
+            raise PermissionDenied
+        sources = claim.sources.select_related("latest_capture").defer(
+            "latest_capture__text", "latest_capture__diff"
+        )
+        return JsonResponse(
+            {str(source.pk): archive_state(source) for source in sources}
+        )
 
     def get_fieldsets(self, request, obj=None):
         review_fields = []
@@ -339,17 +405,68 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "claim", "party", "stance", "publisher", "published_on"]
-    list_filter = ["stance", "party"]
-    list_select_related = ["claim", "party"]
+    list_display = ["__str__", "claim", "party", "stance", "archive", "live_checked_at"]
+    list_filter = ["live_status", "latest_capture__state", "stance", "party"]
+    list_select_related = ["claim", "party", "latest_capture"]
     search_fields = ["url", "title", "publisher", "quote"]
     autocomplete_fields = ["claim", "party"]
-    readonly_fields = ["added_by", "added_at"]
+    readonly_fields = [
+        "added_by",
+        "added_at",
+        "archive",
+        "live_status",
+        "live_checked_at",
+    ]
+    actions = ["capture_again"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("latest_capture__text")
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("archive"))
+    def archive(self, source):
+        return archive_state(source)
+
+    @admin.action(description=_("Capture again now"), permissions=["change"])
+    def capture_again(self, request, queryset):
+        for source in queryset:
+            services.capture_again(source=source, user=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "A new capture of %d source is on its way.",
+                "New captures of %d sources are on their way.",
+                len(queryset),
+            )
+            % len(queryset),
+        )
+
+
+@admin.register(Capture)
+class CaptureAdmin(admin.ModelAdmin):
+    """Every capture attempt, kept for the record; nothing here is editable."""
+
+    list_display = ["url", "kind", "state", "attempts", "change", "error", "created_at"]
+    list_filter = ["state", "kind", "change"]
+    search_fields = ["url", "final_url", "payload_sha256", "title"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("text", "diff", "http_headers")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(VerdictChange)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.conf.global_settings import LANGUAGES
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -212,6 +212,12 @@ class Source(models.Model):
         ASSESSES = "assesses", _("Assesses")
         CONTEXT = "context", _("Adds context")
 
+    class LiveStatus(models.TextChoices):
+        UNCHECKED = "unchecked", _("Not checked again yet")
+        UNCHANGED = "unchanged", _("Unchanged since cited")
+        CHANGED = "changed", _("Changed since cited")
+        GONE = "gone", _("Offline")
+
     claim = models.ForeignKey(
         Claim, verbose_name=_("claim"), on_delete=models.CASCADE, related_name="sources"
     )
@@ -237,6 +243,42 @@ class Source(models.Model):
         related_name="+",
     )
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    # Pointers kept current by the capture services, so that pages and admin
+    # lists read a source's archive state without a query per row.
+    latest_capture = models.ForeignKey(
+        "Capture",
+        verbose_name=_("latest capture"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    cited_capture = models.ForeignKey(
+        "Capture",
+        verbose_name=_("archived copy as cited"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    live_status = models.CharField(
+        _("live page"),
+        max_length=20,
+        choices=LiveStatus,
+        default=LiveStatus.UNCHECKED,
+        editable=False,
+    )
+    live_checked_at = models.DateTimeField(
+        _("live page checked at"), null=True, blank=True, editable=False
+    )
+    ARCHIVE_FIELDS = {
+        "latest_capture",
+        "cited_capture",
+        "live_status",
+        "live_checked_at",
+    }
 
     class Meta:
         ordering = ["published_on", "id"]
@@ -249,9 +291,50 @@ class Source(models.Model):
                 violation_error_message=_("This claim already cites this URL."),
             ),
         ]
+        indexes = [
+            # The periodic re-check: sources whose live page is due a look.
+            models.Index(fields=["live_checked_at"], name="source_live_checked"),
+        ]
 
     def __str__(self):
         return self.title or self.url
+
+    def save(self, *args, **kwargs):
+        """Save, and archive the URL when it is new or has changed.
+
+        The archive pointers belong to the capture services; an edit form never
+        writes them back, so it cannot undo a capture that finished meanwhile.
+        """
+        url_changed = self._state.adding or self.url != getattr(
+            self, "_loaded_url", None
+        )
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.ARCHIVE_FIELDS
+            ]
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if url_changed:
+                self._loaded_url = self.url
+                self.request_capture(Capture.Kind.CITED)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        source = super().from_db(db, field_names, values, **kwargs)
+        source._loaded_url = source.__dict__.get("url")
+        return source
+
+    def request_capture(self, kind):
+        """Create a pending capture job; the worker gets it once this commits."""
+        from .services import queue_capture
+
+        capture = Capture.objects.create(source=self, url=self.url, kind=kind)
+        Source.objects.filter(pk=self.pk).update(latest_capture=capture)
+        self.latest_capture = capture
+        transaction.on_commit(lambda: queue_capture(capture.pk))
+        return capture
 
 
 class VerdictChange(models.Model):
@@ -301,6 +384,117 @@ class VerdictChange(models.Model):
         if self.changed_by is None:
             return _("a former reviewer")
         return self.changed_by.get_full_name() or self.changed_by.get_username()
+
+
+def warc_upload_to(capture, filename):
+    return f"warcs/{timezone.now():%Y/%m/%d}/{filename}"
+
+
+class Capture(models.Model):
+    """One capture of a URL. The row is the job: workers claim, retry and finish it."""
+
+    class Kind(models.TextChoices):
+        CITED = "cited", _("When cited")
+        RECHECK = "recheck", _("Re-check of the live page")
+        MANUAL = "manual", _("On request")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Capturing")
+        SUCCEEDED = "succeeded", _("Archived")
+        FAILED = "failed", _("Failed")
+
+    class Change(models.TextChoices):
+        FIRST = "first", _("First capture")
+        UNCHANGED = "unchanged", _("Unchanged since cited")
+        CHANGED = "changed", _("Changed since cited")
+        GONE = "gone", _("Gone")
+
+    source = models.ForeignKey(
+        Source,
+        verbose_name=_("source"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="captures",
+    )
+    url = models.URLField(_("URL requested"), max_length=2000)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    state = models.CharField(
+        _("state"), max_length=20, choices=State, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempt_log = models.JSONField(_("attempts made"), default=list, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(
+        _("lease expires at"), null=True, blank=True
+    )
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    # Provenance, as recorded by the fetcher.
+    final_url = models.URLField(_("final URL"), max_length=2000, blank=True)
+    redirect_chain = models.JSONField(_("redirect chain"), default=list, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    http_status = models.PositiveSmallIntegerField(
+        _("HTTP status"), null=True, blank=True
+    )
+    http_headers = models.JSONField(_("HTTP headers"), default=list, blank=True)
+    content_type = models.CharField(_("content type"), max_length=200, blank=True)
+    fetch_started_at = models.DateTimeField(_("fetch started"), null=True, blank=True)
+    fetch_ended_at = models.DateTimeField(_("fetch ended"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    tool_versions = models.JSONField(_("tool versions"), default=dict, blank=True)
+
+    # The evidence.
+    payload_sha256 = models.CharField(_("payload SHA-256"), max_length=64, blank=True)
+    payload_size = models.PositiveBigIntegerField(
+        _("payload size"), null=True, blank=True
+    )
+    warc = models.FileField(
+        _("WARC file"), upload_to=warc_upload_to, max_length=300, blank=True
+    )
+    warc_sha256 = models.CharField(_("WARC SHA-256"), max_length=64, blank=True)
+    warc_size = models.PositiveBigIntegerField(_("WARC size"), null=True, blank=True)
+    revisit_of = models.ForeignKey(
+        "self",
+        verbose_name=_("payload stored with"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revisits",
+    )
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    text = models.TextField(_("extracted text"), blank=True)
+    change = models.CharField(
+        _("compared with cited copy"), max_length=20, choices=Change, blank=True
+    )
+    diff = models.TextField(_("text changes since cited"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("capture")
+        verbose_name_plural = _("captures")
+        indexes = [
+            # The sweep: jobs that are due, and running jobs whose lease ran out.
+            models.Index(fields=["state", "next_attempt_at"], name="capture_state_due"),
+            # Deduplication: an earlier capture with the same payload.
+            models.Index(fields=["payload_sha256"], name="capture_payload"),
+        ]
+
+    def __str__(self):
+        return f"{self.url} ({self.get_state_display()})"
+
+    def get_absolute_url(self):
+        return reverse("claims:capture_detail", kwargs={"pk": self.pk})
+
+    @property
+    def payload_capture(self):
+        """The capture whose WARC holds this capture's payload."""
+        return self.revisit_of or self
 
 
 class ClaimInReview(Claim):

@@ -41,3 +41,11 @@ def allowed_statuses(user, claim):
     return [
         status for status in TRANSITIONS[claim.status] if can_move(user, claim, status)
     ]
+
+
+def can_view_capture(user, capture):
+    """Archived copies of public claims are public; the rest is for the desk."""
+    source = capture.source
+    if source is not None and source.claim.is_public:
+        return True
+    return user.is_active and user.has_perm("claims.view_source")

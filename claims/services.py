@@ -1,12 +1,36 @@
 """Actions that span models or have side effects. Views and the admin call these."""
 
+import dataclasses
+import datetime
+import difflib
+import logging
+import random
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import permissions
-from .models import Claim, Rating, VerdictChange
+from . import permissions, politeness
+from .capture import (
+    CaptureError,
+    FetchFailed,
+    FetchPolicy,
+    FetchTimeout,
+    HTTPStatusError,
+    RevisitTarget,
+)
+from .capture import capture as capture_url
+from .models import Capture, Claim, Rating, Source, VerdictChange
+
+logger = logging.getLogger(__name__)
 
 
 def check_verdict(*, rating: Rating | None, note: str) -> None:
@@ -79,3 +103,313 @@ def change_status(*, claim: Claim, user, status: str) -> Claim:
         claim.published_at = now
     claim.save(update_fields=["status", "submitted_at", "published_at", "updated_at"])
     return claim
+
+
+# Capture: archiving cited links. The Capture row is the job; these functions
+# run in the workers (and in `manage.py capture`), never in a web request.
+
+
+def capture_policy() -> FetchPolicy:
+    return FetchPolicy(
+        allowed_ports=tuple(settings.CAPTURE_ALLOWED_PORTS),
+        allow_networks=tuple(settings.CAPTURE_ALLOW_NETWORKS),
+        max_redirects=settings.CAPTURE_MAX_REDIRECTS,
+        connect_timeout=settings.CAPTURE_CONNECT_TIMEOUT,
+        read_timeout=settings.CAPTURE_READ_TIMEOUT,
+        deadline=settings.CAPTURE_DEADLINE,
+        max_wire_bytes=settings.CAPTURE_MAX_BYTES,
+        max_body_bytes=settings.CAPTURE_MAX_BYTES,
+    )
+
+
+def queue_capture(capture_id: int, *, countdown: float = 0) -> bool:
+    """Hand a capture job to the workers.
+
+    If the broker is unreachable the job stays pending in the database, and the
+    sweep queues it once the broker is back.
+    """
+    from .tasks import capture_source
+
+    try:
+        capture_source.apply_async((capture_id,), countdown=countdown or None)
+    except Exception:
+        logger.warning(
+            "Broker unreachable; capture %s waits for the sweep.", capture_id
+        )
+        return False
+    Capture.objects.filter(pk=capture_id).update(queued_at=timezone.now())
+    return True
+
+
+def run_capture(
+    *, capture_id: int, worker: str = "", max_attempts: int | None = None
+) -> Capture | None:
+    """Claim one capture job and run it. Safe to call twice for the same job.
+
+    1. Claim the row with a conditional update: it must be pending and due, or
+       running with an expired lease (its worker died). Otherwise do nothing.
+    2. Take a politeness slot for the host, or put the job back for a moment.
+    3. Fetch and archive, outside any transaction.
+    4. Record the outcome, if this worker still holds the claim.
+    """
+    now = timezone.now()
+    claimed = (
+        Capture.objects.filter(pk=capture_id)
+        .filter(
+            Q(state=Capture.State.PENDING, next_attempt_at__lte=now)
+            | Q(state=Capture.State.RUNNING, lease_expires_at__lt=now)
+        )
+        .update(
+            state=Capture.State.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_expires_at=now + datetime.timedelta(seconds=settings.CAPTURE_LEASE),
+            worker=worker[:200],
+        )
+    )
+    if not claimed:
+        return None
+    capture = Capture.objects.select_related("source").get(pk=capture_id)
+    with politeness.host_slot(urlsplit(capture.url).hostname or "") as wait:
+        if wait:
+            return postpone(capture, seconds=wait)
+        return fetch_and_record(capture, max_attempts or settings.CAPTURE_MAX_ATTEMPTS)
+
+
+def fetch_and_record(capture: Capture, max_attempts: int) -> Capture:
+    found = {}
+
+    def find_revisit(payload_sha256):
+        original = (
+            Capture.objects.filter(
+                payload_sha256=payload_sha256,
+                state=Capture.State.SUCCEEDED,
+                revisit_of=None,
+            )
+            .exclude(warc="")
+            .order_by("pk")
+            .first()
+        )
+        if original is None:
+            return None
+        found["original"] = original
+        return RevisitTarget(original.final_url, original.fetch_started_at)
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="capture-") as workdir:
+            artifact = capture_url(
+                capture.url,
+                capture_policy(),
+                workdir=Path(workdir),
+                find_revisit=find_revisit,
+            )
+            return record_success(capture, artifact, found.get("original"))
+    except CaptureError as error:
+        return record_failure(capture, error, max_attempts)
+    except SoftTimeLimitExceeded:
+        error = FetchTimeout("The capture ran out of time and was stopped.")
+        return record_failure(capture, error, max_attempts)
+    except Exception as error:
+        failure = CaptureError(f"Internal error: {error}", transient=True)
+        record_failure(capture, failure, max_attempts)
+        raise
+
+
+def postpone(capture: Capture, *, seconds: float) -> Capture:
+    """Give a claimed job back without counting an attempt (the host was busy)."""
+    next_attempt = timezone.now() + datetime.timedelta(seconds=seconds)
+    Capture.objects.filter(pk=capture.pk, state=Capture.State.RUNNING).update(
+        state=Capture.State.PENDING,
+        attempts=F("attempts") - 1,
+        next_attempt_at=next_attempt,
+        lease_expires_at=None,
+    )
+    transaction.on_commit(lambda: queue_capture(capture.pk, countdown=seconds))
+    return capture
+
+
+def holds_claim(capture: Capture) -> bool:
+    """Lock the row and tell whether this worker's claim still stands: it was
+    not taken over by another worker after the lease expired."""
+    return (
+        Capture.objects.select_for_update()
+        .filter(pk=capture.pk, state=Capture.State.RUNNING, attempts=capture.attempts)
+        .exists()
+    )
+
+
+@transaction.atomic
+def record_success(capture: Capture, artifact, original: Capture | None) -> Capture:
+    if not holds_claim(capture):
+        return capture
+    with open(artifact.warc_path, "rb") as warc:
+        capture.warc.save(artifact.warc_path.name, File(warc), save=False)
+    capture.state = Capture.State.SUCCEEDED
+    capture.finished_at = timezone.now()
+    capture.error = ""
+    capture.lease_expires_at = None
+    capture.final_url = artifact.final_url
+    capture.redirect_chain = [
+        dataclasses.asdict(hop) for hop in artifact.redirect_chain
+    ]
+    capture.ip_address = artifact.ip
+    capture.http_status = artifact.http_status
+    capture.http_headers = artifact.http_headers
+    capture.content_type = artifact.content_type[:200]
+    capture.fetch_started_at = artifact.started_at
+    capture.fetch_ended_at = artifact.ended_at
+    capture.user_agent = artifact.user_agent[:300]
+    capture.tool_versions = artifact.tool_versions
+    capture.payload_sha256 = artifact.payload_sha256
+    capture.payload_size = artifact.payload_size
+    capture.warc_sha256 = artifact.warc_sha256
+    capture.warc_size = artifact.warc_size
+    capture.revisit_of = original
+    capture.title = artifact.title[:500]
+    capture.text = artifact.text
+    source = current_source(capture)
+    if source:
+        compare_with_cited_copy(capture, source)
+    capture.save()
+    if source:
+        update_source_after(capture, source)
+    return capture
+
+
+def current_source(capture: Capture) -> Source | None:
+    """The capture's source, if the job is still about the URL it cites."""
+    source = (
+        Source.objects.select_related("cited_capture")
+        .filter(pk=capture.source_id)
+        .first()
+    )
+    return source if source and source.url == capture.url else None
+
+
+def compare_with_cited_copy(capture: Capture, source: Source) -> None:
+    """Set `capture.change` and `capture.diff` against the copy taken when cited."""
+    cited = source.cited_capture
+    if cited is None or cited.url != capture.url:
+        capture.change = Capture.Change.FIRST
+    elif redirected_to_homepage(capture):
+        capture.change = Capture.Change.GONE
+    elif capture.payload_sha256 == cited.payload_sha256 or same_text(capture, cited):
+        capture.change = Capture.Change.UNCHANGED
+    else:
+        capture.change = Capture.Change.CHANGED
+        capture.diff = text_diff(cited, capture)
+
+
+def redirected_to_homepage(capture: Capture) -> bool:
+    requested, final = urlsplit(capture.url), urlsplit(capture.final_url)
+    return requested.path.strip("/") != "" and final.path.strip("/") == ""
+
+
+def same_text(one: Capture, other: Capture) -> bool:
+    return " ".join(one.text.split()) == " ".join(other.text.split())
+
+
+def text_diff(old: Capture, new: Capture) -> str:
+    lines = difflib.unified_diff(
+        old.text.splitlines(),
+        new.text.splitlines(),
+        fromfile=f"as cited, {old.fetch_started_at:%Y-%m-%d %H:%M} UTC",
+        tofile=f"live, {new.fetch_started_at:%Y-%m-%d %H:%M} UTC",
+        lineterm="",
+    )
+    return "\n".join(lines)
+
+
+def update_source_after(capture: Capture, source: Source) -> None:
+    changes = {"live_checked_at": timezone.now()}
+    if capture.change == Capture.Change.FIRST:
+        changes["cited_capture"] = capture
+    elif capture.change:
+        changes["live_status"] = capture.change
+    Source.objects.filter(pk=source.pk).update(**changes)
+
+
+@transaction.atomic
+def record_failure(capture: Capture, error: CaptureError, max_attempts: int) -> Capture:
+    if not holds_claim(capture):
+        return capture
+    now = timezone.now()
+    capture.error = error.message
+    capture.attempt_log = [
+        *capture.attempt_log,
+        {"attempt": capture.attempts, "at": now.isoformat(), "error": error.message},
+    ]
+    capture.lease_expires_at = None
+    if error.transient and capture.attempts < max_attempts:
+        delay = retry_delay(capture.attempts, getattr(error, "retry_after", None))
+        capture.state = Capture.State.PENDING
+        capture.next_attempt_at = now + datetime.timedelta(seconds=delay)
+        capture.save()
+        transaction.on_commit(lambda: queue_capture(capture.pk, countdown=delay))
+        return capture
+    capture.state = Capture.State.FAILED
+    capture.finished_at = now
+    if capture.source_id and page_is_gone(error):
+        capture.change = Capture.Change.GONE
+    capture.save()
+    source = current_source(capture)
+    if source:
+        update_source_after(capture, source)
+    return capture
+
+
+def page_is_gone(error: CaptureError) -> bool:
+    if isinstance(error, HTTPStatusError):
+        return error.status in (404, 410)
+    return (
+        isinstance(error, FetchFailed) and error.kind == "dns" and not error.transient
+    )
+
+
+def retry_delay(attempt: int, retry_after: int | None = None) -> float:
+    """Exponential backoff with jitter, honouring the server's Retry-After."""
+    delay = settings.CAPTURE_RETRY_BASE * 2 ** (attempt - 1)
+    delay = min(delay, settings.CAPTURE_RETRY_MAX) * random.uniform(0.5, 1.5)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.CAPTURE_RETRY_MAX))
+    return delay
+
+
+def requeue_stalled_captures(*, limit: int = 1000) -> int:
+    """Queue jobs that are due but not in the broker: saved while it was down,
+    lost with a broker message, or left running by a worker that died."""
+    now = timezone.now()
+    forgotten = now - datetime.timedelta(seconds=settings.CAPTURE_LEASE)
+    stalled = Capture.objects.filter(
+        Q(state=Capture.State.PENDING, next_attempt_at__lte=now)
+        & (Q(queued_at=None) | Q(queued_at__lt=forgotten))
+        | Q(state=Capture.State.RUNNING, lease_expires_at__lt=now)
+    ).order_by("next_attempt_at")
+    ids = list(stalled.values_list("pk", flat=True)[:limit])
+    for capture_id in ids:
+        queue_capture(capture_id)
+    return len(ids)
+
+
+def schedule_rechecks(*, limit: int | None = None) -> int:
+    """Create re-check captures for cited links whose interval has passed."""
+    due = timezone.now() - datetime.timedelta(seconds=settings.CAPTURE_RECHECK_INTERVAL)
+    busy = Capture.objects.filter(
+        source=OuterRef("pk"), state__in=[Capture.State.PENDING, Capture.State.RUNNING]
+    )
+    sources = (
+        Source.objects.filter(live_checked_at__lt=due)
+        .exclude(Exists(busy))
+        .order_by("live_checked_at")[: limit or settings.CAPTURE_RECHECK_BATCH]
+    )
+    count = 0
+    for source in sources:
+        source.request_capture(Capture.Kind.RECHECK)
+        count += 1
+    return count
+
+
+def capture_again(*, source: Source, user) -> Capture:
+    """The admin's "capture again now"."""
+    if not permissions.can_edit(user):
+        raise PermissionDenied(_("Only editors and reviewers may request captures."))
+    return source.request_capture(Capture.Kind.MANUAL)

@@ -6,6 +6,7 @@ server at all: SQLite and a filesystem broker ("embedded mode"). `DATABASE_URL`
 and `REDIS_URL` switch to PostgreSQL and Redis. README lists every variable.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -38,8 +39,34 @@ def envint(name, default):
         ) from None
 
 
+def envfloat(name, default):
+    value = env(name, str(default))
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
 def envlist(name, default=""):
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def envints(name, default):
+    try:
+        return [int(item) for item in envlist(name, default)]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be integers separated by commas, not {env(name)!r}"
+        ) from None
+
+
+def envnetworks(name):
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in envlist(name)]
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"{name} must list networks in CIDR form, such as 127.0.0.1/32: {error}"
+        ) from None
 
 
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
@@ -176,20 +203,6 @@ STORAGES = {
 
 LOGIN_URL = "admin:login"
 
-# Celery: Redis when REDIS_URL is set, otherwise a broker on the filesystem
-# that needs no server. Lost messages are harmless either way: the database
-# row is the job, and the periodic sweep re-queues it.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-if not REDIS_URL:
-    _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "control_folder": str(VAR_DIR / "broker-control"),
-    }
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "false")
-
 SITE_NAME = env("SITE_NAME", "Factcheck workbench")
 PUBLISHER_NAME = env("PUBLISHER_NAME", "Factcheck workbench demo desk")
 PUBLISHER_URL = env("PUBLISHER_URL", SITE_URL)
@@ -203,3 +216,65 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "claims.Topic",
     "claims.Rating",
 )
+
+# Capture: what the workers may fetch, and how hard they try.
+CAPTURE_ALLOW_NETWORKS = envnetworks("CAPTURE_ALLOW_NETWORKS")
+CAPTURE_ALLOWED_PORTS = envints("CAPTURE_ALLOWED_PORTS", "80,443")
+CAPTURE_DEADLINE = envint("CAPTURE_DEADLINE", 120)
+CAPTURE_CONNECT_TIMEOUT = envint("CAPTURE_CONNECT_TIMEOUT", 10)
+CAPTURE_READ_TIMEOUT = envint("CAPTURE_READ_TIMEOUT", 30)
+CAPTURE_MAX_BYTES = envint("CAPTURE_MAX_MB", 250) * 1024 * 1024
+CAPTURE_MAX_REDIRECTS = envint("CAPTURE_MAX_REDIRECTS", 10)
+CAPTURE_MAX_ATTEMPTS = envint("CAPTURE_MAX_ATTEMPTS", 5)
+CAPTURE_RETRY_BASE = envfloat("CAPTURE_RETRY_BASE", 30)
+CAPTURE_RETRY_MAX = envint("CAPTURE_RETRY_MAX", 3600)
+CAPTURE_PER_HOST_CONCURRENCY = envint("CAPTURE_PER_HOST_CONCURRENCY", 2)
+CAPTURE_PER_HOST_INTERVAL = envfloat("CAPTURE_PER_HOST_INTERVAL", 1.0)
+CAPTURE_RECHECK_INTERVAL = envint("CAPTURE_RECHECK_HOURS", 24) * 3600
+CAPTURE_RECHECK_BATCH = envint("CAPTURE_RECHECK_BATCH", 500)
+CAPTURE_SWEEP_INTERVAL = envint("CAPTURE_SWEEP_SECONDS", 60)
+ARCHIVE_PLAYBACK_ORIGIN = env("ARCHIVE_PLAYBACK_ORIGIN").rstrip("/")
+
+# Celery is set up to lose nothing: a task is acknowledged only when it has
+# run, is requeued when its worker dies, and each worker takes one at a time.
+# The time limits sit above the capture deadline, the broker's visibility
+# timeout above the time limits, and a capture's lease above the hard limit.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200)
+CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 4)
+CAPTURE_PROCESSING_TIME = envint("CAPTURE_PROCESSING_SECONDS", 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CAPTURE_DEADLINE + CAPTURE_PROCESSING_TIME
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + CAPTURE_PROCESSING_TIME // 2
+CAPTURE_LEASE = CELERY_TASK_TIME_LIMIT + CAPTURE_PROCESSING_TIME // 2
+#
+# Without REDIS_URL the broker is a folder that needs no server. Lost messages
+# are harmless either way: the database row is the job, and the sweep
+# re-queues it.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", CAPTURE_LEASE + 300),
+}
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "data_folder_in": str(VAR_DIR / "broker"),
+        "data_folder_out": str(VAR_DIR / "broker"),
+        "control_folder": str(VAR_DIR / "broker-control"),
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that saves a source must not hang when the broker is down: try
+# briefly, then leave the job to the sweep.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-captures": {
+        "task": "claims.tasks.sweep_captures",
+        "schedule": CAPTURE_SWEEP_INTERVAL,
+    },
+    "recheck-live-pages": {
+        "task": "claims.tasks.recheck_live_pages",
+        "schedule": 3600,
+    },
+}

@@ -1,5 +1,11 @@
 import datetime
+import importlib
+import ipaddress
 import itertools
+import os
+import time
+import uuid
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -10,6 +16,23 @@ from claims import services
 from claims.models import Claim, Party, Rating, Source, Topic
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture
+def transactional_db(transactional_db):
+    """Transactional tests end with every table emptied, which also removes what
+    the migrations created: content types, permissions, the rating scale and
+    the groups. Put them back before each such test."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management.sql import emit_post_migrate_signal
+
+    ContentType.objects.clear_cache()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    scale = importlib.import_module("claims.migrations.0002_default_rating_scale")
+    groups = importlib.import_module("claims.migrations.0003_editor_and_reviewer_groups")
+    scale.seed_scale(apps, None)
+    groups.create_groups(apps, None)
 
 
 def make_user(username, group=None, **extra):
@@ -150,3 +173,107 @@ def make_topic(db):
 @pytest.fixture
 def now():
     return timezone.now()
+
+
+# Capture: settings, a real Celery worker on the real Redis, and polling.
+
+LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
+
+
+def pytest_configure(config):
+    """Give this test run a broker queue of its own, so that leftovers of other
+    runs on the same Redis never reach this run's workers."""
+    from factcheck.celery import app
+
+    app.conf.task_default_queue = TEST_QUEUE
+
+
+TEST_QUEUE = f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def capture_settings(settings, tmp_path):
+    """Let captures reach the loopback servers the tests start; retry quickly."""
+    settings.CAPTURE_ALLOW_NETWORKS = LOOPBACK
+    settings.CAPTURE_RETRY_BASE = 0.2
+    settings.CAPTURE_PER_HOST_INTERVAL = 0
+    settings.CAPTURE_DEADLINE = 10
+    settings.CAPTURE_CONNECT_TIMEOUT = 2
+    settings.CAPTURE_READ_TIMEOUT = 2
+    settings.MEDIA_ROOT = tmp_path / "archive"
+    return settings
+
+
+@pytest.fixture
+def celery_worker(transactional_db, capture_settings):
+    """A real Celery worker, in a thread of this process, on the real broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from factcheck.celery import app
+
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=4,
+        perform_ping_check=False,
+        shutdown_timeout=30,
+        queues=[TEST_QUEUE],
+    ) as worker:
+        yield worker
+
+
+def wait_for(condition, timeout=20.0, interval=0.05):
+    """Poll `condition` until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s: {condition.__doc__}")
+
+
+# A real browser: Debian's Chromium driven by Playwright, with no network.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM
+    # calls in the test body are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser page; its screenshot is kept under test-artifacts/."""
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    context.close()
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

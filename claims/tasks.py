@@ -1,0 +1,23 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def capture_source(capture_id: int) -> None:
+    """Archive one cited link; safe to run twice."""
+    services.run_capture(
+        capture_id=capture_id, worker=capture_source.request.hostname or ""
+    )
+
+
+@shared_task(ignore_result=True)
+def sweep_captures() -> None:
+    """Re-queue capture jobs left pending, and jobs whose worker died."""
+    services.requeue_stalled_captures()
+
+
+@shared_task(ignore_result=True)
+def recheck_live_pages() -> None:
+    """Capture each cited link again once its re-check interval has passed."""
+    services.schedule_rechecks()

@@ -1,0 +1,175 @@
+"""Looking at the evidence: archived copy pages, WARC downloads, sandboxed playback."""
+
+import hashlib
+
+import pytest
+from django.urls import reverse
+
+from claims import services
+from claims.models import Capture, Claim, Source
+from tests.capture_servers import Server, respond
+from tests.conftest import add_source
+
+Status = Claim.Status
+HOSTILE = (
+    b"<html><head><title>Feindliche Seite</title></head><body>"
+    b"<script>fetch('/steal?c=' + document.cookie)</script>"
+    b"<p>Der Text dieser Seite ist das Beweisst\xc3\xbcck.</p></body></html>"
+)
+HTML = (("Content-Type", "text/html; charset=utf-8"),)
+
+
+@pytest.fixture
+def archived(transactional_db, capture_settings, make_claim):
+    """A published claim with one archived source, and a draft with another."""
+
+    def archive(status, body=HOSTILE, headers=HTML, path="/page"):
+        with Server({path: respond(body, headers=headers)}) as server:
+            source = add_source(make_claim(status=status), url=server.url(path))
+            services.run_capture(capture_id=source.captures.get().pk)
+        capture = source.captures.get()
+        assert capture.state == Capture.State.SUCCEEDED, capture.error
+        return capture
+
+    return archive
+
+
+def urls(capture):
+    return [
+        reverse(name, kwargs={"pk": capture.pk})
+        for name in (
+            "claims:capture_detail",
+            "claims:capture_warc",
+            "claims:capture_raw",
+        )
+    ]
+
+
+def test_claim_page_links_each_source_to_its_archived_copy(archived, client):
+    capture = archived(Status.PUBLISHED)
+
+    html = client.get(capture.source.claim.get_absolute_url()).content.decode()
+
+    assert capture.get_absolute_url() in html
+    assert "Archived copy (" in html
+
+
+def test_archived_copy_page_shows_the_evidence(archived, client):
+    capture = archived(Status.PUBLISHED)
+
+    response = client.get(capture.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert capture.payload_sha256 in html
+    assert capture.warc_sha256 in html
+    assert capture.final_url in html
+    assert "<dd>200</dd>" in html
+    assert "Der Text dieser Seite ist das Beweisstück." in html
+    assert reverse("claims:capture_warc", kwargs={"pk": capture.pk}) in html
+    assert f'src="{reverse("claims:capture_raw", kwargs={"pk": capture.pk})}"' in html
+    assert " sandbox " in html  # the iframe carries the sandbox attribute too
+
+
+def test_warc_download_is_the_stored_file(archived, client):
+    capture = archived(Status.PUBLISHED)
+
+    response = client.get(reverse("claims:capture_warc", kwargs={"pk": capture.pk}))
+
+    body = b"".join(response.streaming_content)
+    assert response["Content-Type"] == "application/warc"
+    assert "attachment" in response["Content-Disposition"]
+    assert hashlib.sha256(body).hexdigest() == capture.warc_sha256
+
+
+def test_archived_html_is_served_in_a_sandbox(archived, client):
+    capture = archived(Status.PUBLISHED)
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
+
+    policy = response["Content-Security-Policy"]
+    directives = [part.strip() for part in policy.split(";")]
+    assert directives[0] == "sandbox"  # no allow-scripts, no allow-same-origin
+    assert "default-src 'none'" in directives
+    assert "allow-" not in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "X-Frame-Options" not in response
+    assert b"".join(response.streaming_content) == HOSTILE
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_archived_file_that_is_not_a_page_is_a_download(archived, client):
+    pdf_ish = b"%PDF-1.4 not really a pdf"
+    capture = archived(
+        Status.PUBLISHED, body=pdf_ish, headers=(("Content-Type", "application/pdf"),)
+    )
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
+
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Security-Policy"].startswith("sandbox")
+    assert b"".join(response.streaming_content) == pdf_ish
+
+
+def test_identical_copy_plays_back_from_the_original(archived, client):
+    first = archived(Status.PUBLISHED, path="/a")
+    second = archived(Status.PUBLISHED, path="/b")
+    assert second.revisit_of == first
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": second.pk}))
+
+    assert b"".join(response.streaming_content) == HOSTILE
+
+
+@pytest.mark.parametrize("status", [Status.DRAFT, Status.IN_REVIEW])
+def test_archived_copies_of_drafts_are_404_for_the_public(archived, client, status):
+    capture = archived(status)
+    for url in urls(capture):
+        assert client.get(url).status_code == 404
+
+
+def test_editors_see_archived_copies_of_drafts(archived, editor_client, outsider):
+    from tests.conftest import client_for
+
+    capture = archived(Status.DRAFT)
+    for url in urls(capture):
+        assert editor_client.get(url).status_code == 200
+        assert client_for(outsider).get(url).status_code == 404
+
+
+def test_failed_or_unknown_captures_are_404(transactional_db, make_claim, client):
+    source = add_source(
+        make_claim(status=Status.PUBLISHED), url="https://example.org/x"
+    )
+    pending = source.captures.get()
+    for url in urls(pending) + ["/archive/999999/"]:
+        assert client.get(url).status_code == 404
+
+
+def test_playback_from_a_separate_origin(archived, client, settings):
+    settings.ARCHIVE_PLAYBACK_ORIGIN = "http://archive.example"
+    settings.ALLOWED_HOSTS = ["testserver", "archive.example"]
+    capture = archived(Status.PUBLISHED)
+    raw = reverse("claims:capture_raw", kwargs={"pk": capture.pk})
+
+    page = client.get(capture.get_absolute_url()).content.decode()
+    on_app_origin = client.get(raw)
+    on_archive_origin = client.get(raw, HTTP_HOST="archive.example")
+
+    assert f'src="http://archive.example{raw}"' in page
+    assert on_app_origin.status_code == 302
+    assert on_app_origin["Location"] == f"http://archive.example{raw}"
+    assert on_archive_origin.status_code == 200
+    assert on_archive_origin["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_claim_page_shows_a_changed_or_offline_source(archived, client):
+    capture = archived(Status.PUBLISHED)
+    Source.objects.filter(pk=capture.source_id).update(live_status="gone")
+    html = client.get(capture.source.claim.get_absolute_url()).content.decode()
+    assert "Offline; archived copy available" in html
+
+    Source.objects.filter(pk=capture.source_id).update(live_status="changed")
+    html = client.get(capture.source.claim.get_absolute_url()).content.decode()
+    assert "Changed since cited" in html

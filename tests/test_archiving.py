@@ -1,0 +1,380 @@
+"""Archiving cited links: capture jobs, the real worker, retries, dedup, re-checks."""
+
+import datetime
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from claims import services
+from claims.capture import read_payload
+from claims.models import Capture, Source
+from tests.capture_servers import Server, read_records, redirect, respond, warcio_check
+from tests.conftest import add_source, wait_for
+
+ARTICLE = (
+    "<html><head><title>Pokrowsk: Lage unklar</title></head><body><article>"
+    "<p>Russland meldet die Einnahme von Pokrowsk. Die Ukraine und das ISW "
+    "bestreiten diese Darstellung; unabhängige Belege gibt es bislang nicht.</p>"
+    "<p>Der Generalstab in Kiew spricht von andauernden Kämpfen im Stadtgebiet.</p>"
+    "</article></body></html>"
+).encode()
+EDITED = ARTICLE.replace(
+    b"andauernden K\xc3\xa4mpfen", b"einem geordneten R\xc3\xbcckzug"
+)
+HTML = (("Content-Type", "text/html; charset=utf-8"),)
+
+Done = (Capture.State.SUCCEEDED, Capture.State.FAILED)
+
+
+def sequence(*routes):
+    """A route that answers with each of `routes` in turn, then keeps the last."""
+    remaining = list(routes)
+
+    def route(handler):
+        (remaining.pop(0) if len(remaining) > 1 else remaining[0])(handler)
+
+    return route
+
+
+def finished(capture):
+    def check():
+        """capture finished"""
+        capture.refresh_from_db()
+        return capture.state in Done
+
+    wait_for(check)
+    return capture
+
+
+@pytest.fixture
+def server():
+    with Server({"/article": respond(ARTICLE, headers=HTML)}) as running:
+        yield running
+
+
+def test_saving_a_source_archives_it_through_the_worker(
+    celery_worker, server, make_claim, capture_settings
+):
+    claim = make_claim()
+    source = add_source(claim, url=server.url("/article"))
+
+    capture = finished(source.captures.get())
+
+    assert capture.state == Capture.State.SUCCEEDED, capture.error
+    assert capture.kind == Capture.Kind.CITED
+    assert capture.attempts == 1
+    assert capture.http_status == 200
+    assert capture.final_url == server.url("/article")
+    assert capture.ip_address == "127.0.0.1"
+    assert capture.title == "Pokrowsk: Lage unklar"
+    assert "unabhängige Belege" in capture.text
+    assert capture.payload_sha256 == hashlib.sha256(ARTICLE).hexdigest()
+    assert "FactcheckWorkbench" in capture.user_agent
+    assert {"python", "warcio"} <= set(capture.tool_versions)
+    warc_path = capture.warc.path
+    assert str(capture_settings.MEDIA_ROOT) in warc_path
+    with open(warc_path, "rb") as warc:
+        assert hashlib.sha256(warc.read()).hexdigest() == capture.warc_sha256
+    assert warcio_check(capture.warc.path).returncode == 0
+    types = [record.type for record in read_records(Path(capture.warc.path))]
+    assert types == ["warcinfo", "request", "response", "metadata"]
+    source.refresh_from_db()
+    assert source.cited_capture == capture == source.latest_capture
+    assert server.requests == ["/article"]
+
+
+def test_capture_job_is_created_in_the_same_transaction(
+    db, make_claim, django_capture_on_commit_callbacks
+):
+    claim = make_claim()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        add_source(claim, url="https://example.org/rolled-back")
+        raise RuntimeError("the form failed after the source was saved")
+    assert not Capture.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        source = add_source(claim, url="https://example.org/kept")
+        assert Capture.objects.get().source == source
+    assert len(callbacks) == 1  # the task is queued only after commit
+
+
+def test_changing_the_url_captures_again_and_keeps_the_old_copy(
+    celery_worker, server, make_claim
+):
+    source = add_source(make_claim(), url=server.url("/article"))
+    first = finished(source.captures.get())
+    first_file = first.warc.path
+
+    source.url = server.url("/article?v=2")
+    source.save()
+    source.title = "Nur der Titel"
+    source.save()
+
+    second = finished(source.captures.exclude(pk=first.pk).get())
+    assert source.captures.count() == 2
+    assert second.state == Capture.State.SUCCEEDED
+    assert second.url.endswith("?v=2")
+    first.refresh_from_db()
+    assert first.warc.path == first_file
+    with open(first_file, "rb") as warc:
+        assert hashlib.sha256(warc.read()).hexdigest() == first.warc_sha256
+
+
+def test_identical_payload_is_stored_once(celery_worker, make_claim):
+    routes = {
+        "/a": respond(ARTICLE, headers=HTML),
+        "/b": respond(ARTICLE, headers=HTML),
+    }
+    with Server(routes) as server:
+        first = finished(add_source(make_claim(), url=server.url("/a")).captures.get())
+        second = finished(add_source(make_claim(), url=server.url("/b")).captures.get())
+
+    assert second.state == Capture.State.SUCCEEDED
+    assert second.revisit_of == first
+    assert second.payload_sha256 == first.payload_sha256
+    records = read_records(Path(second.warc.path))
+    assert [r.type for r in records] == ["warcinfo", "request", "revisit", "metadata"]
+    assert ARTICLE not in b"".join(r.content for r in records)
+    assert warcio_check(second.warc.path).returncode == 0
+    with second.payload_capture.warc.open("rb") as stored:
+        _, chunks = read_payload(stored)
+        assert b"".join(chunks) == ARTICLE
+
+
+def test_redelivered_message_does_no_harm(
+    transactional_db, capture_settings, make_claim
+):
+    hits = []
+
+    def slow(handler):
+        hits.append(time.monotonic())
+        time.sleep(0.3)
+        respond(ARTICLE, headers=HTML)(handler)
+
+    with Server({"/slow": slow}) as server:
+        source = Source.objects.create(
+            claim=make_claim(),
+            url=server.url("/slow"),
+            party=make_claim().claimant,
+            stance="asserts",
+        )
+        capture = source.captures.get()
+        threads = [
+            threading.Thread(
+                target=services.run_capture, kwargs={"capture_id": capture.pk}
+            )
+            for _ in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        services.run_capture(capture_id=capture.pk)
+
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.SUCCEEDED
+    assert capture.attempts == 1
+    assert len(hits) == 1
+
+
+def test_server_error_then_success_is_retried(celery_worker, make_claim):
+    route = sequence(respond(b"oops", status=500), respond(ARTICLE, headers=HTML))
+    with Server({"/flaky": route}) as server:
+        source = add_source(make_claim(), url=server.url("/flaky"))
+        capture = finished(source.captures.get())
+
+    assert capture.state == Capture.State.SUCCEEDED
+    assert capture.attempts == 2
+    assert [entry["attempt"] for entry in capture.attempt_log] == [1]
+    assert "500 Internal Server Error" in capture.attempt_log[0]["error"]
+    assert capture.error == ""
+    assert server.requests == ["/flaky", "/flaky"]
+
+
+def test_transient_errors_stop_after_the_attempt_limit(
+    celery_worker, make_claim, settings
+):
+    settings.CAPTURE_MAX_ATTEMPTS = 3
+    with Server({"/down": respond(b"down", status=503)}) as server:
+        capture = finished(
+            add_source(make_claim(), url=server.url("/down")).captures.get()
+        )
+
+    assert capture.state == Capture.State.FAILED
+    assert capture.attempts == 3
+    assert len(capture.attempt_log) == 3
+    assert capture.error == "The site answered with an error: 503 Service Unavailable"
+    assert len(server.requests) == 3
+
+
+def test_not_found_is_not_retried(celery_worker, make_claim):
+    with Server({}) as server:
+        capture = finished(
+            add_source(make_claim(), url=server.url("/gone")).captures.get()
+        )
+
+    assert capture.state == Capture.State.FAILED
+    assert capture.attempts == 1
+    assert capture.error == "The site answered with an error: 404 Not Found"
+    assert capture.change == Capture.Change.GONE
+    assert (
+        Source.objects.get(pk=capture.source_id).live_status == Source.LiveStatus.GONE
+    )
+    assert server.requests == ["/gone"]
+
+
+def test_too_many_requests_waits_for_retry_after(
+    transactional_db, capture_settings, make_claim
+):
+    route = respond(b"slow down", status=429, headers=(("Retry-After", "120"),))
+    with Server({"/busy": route}) as server:
+        source = add_source(make_claim(), url=server.url("/busy"))
+        capture = source.captures.get()
+        before = timezone.now()
+        services.run_capture(capture_id=capture.pk)
+
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.PENDING
+    assert capture.attempts == 1
+    assert capture.next_attempt_at >= before + datetime.timedelta(seconds=120)
+    assert "429 Too Many Requests" in capture.error
+    assert services.run_capture(capture_id=capture.pk) is None  # not due yet
+
+
+def test_private_address_is_refused_and_not_retried(
+    transactional_db, make_claim, settings
+):
+    settings.CAPTURE_ALLOW_NETWORKS = []
+    with Server({"/": respond(ARTICLE)}) as server:
+        source = add_source(make_claim(), url=server.url("/"))
+        services.run_capture(capture_id=source.captures.get().pk)
+
+    capture = source.captures.get()
+    assert capture.state == Capture.State.FAILED
+    assert capture.attempts == 1
+    assert capture.error == "Refused: 127.0.0.1 is a loopback address"
+    assert server.requests == []
+
+
+def test_retry_delay_grows_with_jitter_and_honours_retry_after(settings):
+    settings.CAPTURE_RETRY_BASE = 10
+    settings.CAPTURE_RETRY_MAX = 100
+    first = [services.retry_delay(1) for _ in range(200)]
+    third = [services.retry_delay(3) for _ in range(200)]
+
+    assert 5 <= min(first) < max(first) <= 15
+    assert min(third) >= 20 and max(third) <= 60
+    assert len(set(first)) > 100
+    assert services.retry_delay(10) <= 150
+    assert services.retry_delay(1, retry_after=90) >= 90
+    assert services.retry_delay(1, retry_after=10_000) <= 150
+
+
+# Watching the live page
+
+
+def recheck(source):
+    capture = source.request_capture(Capture.Kind.RECHECK)
+    services.run_capture(capture_id=capture.pk)
+    capture.refresh_from_db()
+    source.refresh_from_db()
+    return capture
+
+
+@pytest.fixture
+def cited(transactional_db, capture_settings, make_claim):
+    """A source whose page has been captured as cited; its server can change."""
+    routes = {"/page": respond(ARTICLE, headers=HTML)}
+    with Server(routes) as server:
+        source = add_source(make_claim(), url=server.url("/page"))
+        services.run_capture(capture_id=source.captures.get().pk)
+        source.refresh_from_db()
+        assert source.cited_capture.state == Capture.State.SUCCEEDED
+        yield source, routes
+
+
+def test_recheck_of_an_unchanged_page(cited):
+    source, _ = cited
+    capture = recheck(source)
+    assert capture.change == Capture.Change.UNCHANGED
+    assert capture.revisit_of == source.cited_capture
+    assert source.live_status == Source.LiveStatus.UNCHANGED
+    assert source.live_checked_at >= capture.fetch_started_at
+
+
+def test_recheck_of_an_edited_page_records_a_readable_diff(cited):
+    source, routes = cited
+    routes["/page"] = respond(EDITED, headers=HTML)
+
+    capture = recheck(source)
+
+    assert capture.change == Capture.Change.CHANGED
+    assert source.live_status == Source.LiveStatus.CHANGED
+    assert "-Der Generalstab in Kiew spricht von andauernden Kämpfen" in capture.diff
+    assert (
+        "+Der Generalstab in Kiew spricht von einem geordneten Rückzug" in capture.diff
+    )
+    assert source.cited_capture.text != capture.text  # the cited copy is untouched
+
+
+@pytest.mark.parametrize(
+    "route", [respond(b"", status=404), respond(b"", status=410), redirect("/")]
+)
+def test_recheck_of_a_vanished_page(cited, route):
+    source, routes = cited
+    routes["/page"] = route
+    routes["/"] = respond(b"<html><title>Home</title></html>", headers=HTML)
+
+    capture = recheck(source)
+
+    assert capture.change == Capture.Change.GONE
+    assert source.live_status == Source.LiveStatus.GONE
+    assert source.cited_capture.state == Capture.State.SUCCEEDED
+
+
+def test_rechecks_are_scheduled_when_the_interval_has_passed(cited, settings):
+    source, _ = cited
+    settings.CAPTURE_RECHECK_INTERVAL = 3600
+    assert services.schedule_rechecks() == 0
+
+    Source.objects.filter(pk=source.pk).update(
+        live_checked_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    assert services.schedule_rechecks() == 1
+    assert services.schedule_rechecks() == 0  # one is already pending
+    assert source.captures.filter(kind=Capture.Kind.RECHECK).count() == 1
+
+
+# The sweep
+
+
+def test_sweep_requeues_due_and_abandoned_jobs_only(transactional_db, make_claim):
+    claim = make_claim()
+    now = timezone.now()
+    due = add_source(claim, url="https://example.org/due").captures.get()
+    later = add_source(claim, url="https://example.org/later").captures.get()
+    abandoned = add_source(claim, url="https://example.org/abandoned").captures.get()
+    alive = add_source(claim, url="https://example.org/alive").captures.get()
+    Capture.objects.filter(pk=due.pk).update(queued_at=None)
+    Capture.objects.filter(pk=later.pk).update(
+        queued_at=None, next_attempt_at=now + datetime.timedelta(minutes=5)
+    )
+    Capture.objects.filter(pk=abandoned.pk).update(
+        state="running", lease_expires_at=now - datetime.timedelta(seconds=1)
+    )
+    Capture.objects.filter(pk=alive.pk).update(
+        state="running", lease_expires_at=now + datetime.timedelta(minutes=5)
+    )
+
+    swept = timezone.now()
+    assert services.requeue_stalled_captures() == 2
+    queued = set(
+        Capture.objects.filter(queued_at__gte=swept).values_list("pk", flat=True)
+    )
+    assert {due.pk, abandoned.pk} <= queued
+    assert later.pk not in queued and alive.pk not in queued

@@ -1,0 +1,133 @@
+"""Capture state in the admin: progress, errors, attempts, "capture again now"."""
+
+from django.urls import reverse
+
+from claims import services
+from claims.models import Capture, Source
+from tests.capture_servers import Server, respond
+from tests.conftest import add_source, client_for
+
+SOURCES = reverse("admin:claims_source_changelist")
+
+
+def progress_url(claim):
+    return reverse("admin:claims_claim_capture_progress", args=[claim.pk])
+
+
+def test_claim_form_shows_each_sources_capture_state(editor_client, make_claim):
+    claim = make_claim()
+    waiting = add_source(claim, url="https://example.org/waiting")
+    failed = add_source(claim, url="https://example.org/failed")
+    Capture.objects.filter(source=failed).update(
+        state="failed",
+        attempts=5,
+        error="The page did not finish loading within 120 seconds",
+    )
+
+    html = editor_client.get(
+        reverse("admin:claims_claim_change", args=[claim.pk])
+    ).content.decode()
+
+    assert (
+        f'class="fc-capture fc-capture--pending" data-source="{waiting.pk}">Waiting<'
+        in html
+    )
+    assert f'data-source="{failed.pk}">Failed · 5 attempts<' in html
+    assert "The page did not finish loading within 120 seconds" in html
+    assert "claims/capture_progress.js" in html
+
+
+def test_progress_endpoint_reports_every_source(editor_client, make_claim):
+    claim = make_claim()
+    running = add_source(claim, url="https://example.org/running")
+    Capture.objects.filter(source=running).update(state="running", attempts=2)
+
+    states = editor_client.get(progress_url(claim)).json()
+
+    assert set(states) == {str(running.pk)}
+    assert "fc-capture--running" in states[str(running.pk)]
+    assert "Capturing · 2 attempts" in states[str(running.pk)]
+
+
+def test_progress_endpoint_is_for_the_desk_only(make_claim, outsider, client):
+    claim = make_claim()
+    assert client_for(outsider).get(progress_url(claim)).status_code == 403
+    assert client.get(progress_url(claim)).status_code == 302  # to the login page
+
+
+def test_capture_again_now_queues_a_new_capture(
+    editor_client, make_claim, django_capture_on_commit_callbacks
+):
+    source = add_source(make_claim(), url="https://example.org/again")
+    first = source.captures.get()
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = editor_client.post(
+            SOURCES, {"action": "capture_again", "_selected_action": [source.pk]}
+        )
+
+    assert response.status_code == 302
+    newest = source.captures.exclude(pk=first.pk).get()
+    assert newest.kind == Capture.Kind.MANUAL
+    assert newest.state == Capture.State.PENDING
+    assert Source.objects.get(pk=source.pk).latest_capture == newest
+    assert len(queued) == 1
+
+
+def test_outsider_cannot_request_captures(outsider, make_claim):
+    source = add_source(make_claim(), url="https://example.org/x")
+    response = client_for(outsider).post(
+        SOURCES, {"action": "capture_again", "_selected_action": [source.pk]}
+    )
+    assert response.status_code == 403
+    assert source.captures.count() == 1
+
+
+def test_reviewers_filter_sources_that_changed_or_vanished(reviewer_client, make_claim):
+    claim = make_claim()
+    changed = add_source(claim, url="https://example.org/changed")
+    gone = add_source(claim, url="https://example.org/gone")
+    add_source(claim, url="https://example.org/fine")
+    Source.objects.filter(pk=changed.pk).update(live_status="changed")
+    Source.objects.filter(pk=gone.pk).update(live_status="gone")
+
+    for status, expected in [("changed", changed), ("gone", gone)]:
+        response = reviewer_client.get(SOURCES, {"live_status__exact": status})
+        assert list(response.context["cl"].result_list) == [expected]
+
+
+def test_source_list_query_count_is_constant(
+    editor_client, make_claim, django_assert_max_num_queries
+):
+    from tests.test_admin import count_queries
+
+    claim = make_claim()
+    add_source(claim)
+    queries = count_queries(editor_client, SOURCES)
+    for _ in range(30):
+        add_source(claim)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as context:
+        editor_client.get(SOURCES)
+    assert len(context.captured_queries) == queries
+
+
+def test_admin_changelist_of_captures_is_read_only(
+    transactional_db, capture_settings, make_claim, superuser
+):
+    with Server({"/": respond(b"<title>t</title>")}) as server:
+        source = add_source(make_claim(), url=server.url("/"))
+        services.run_capture(capture_id=source.captures.get().pk)
+    client = client_for(superuser)
+    capture = source.captures.get()
+
+    listing = client.get(reverse("admin:claims_capture_changelist"))
+    change = client.post(
+        reverse("admin:claims_capture_change", args=[capture.pk]), {"url": "http://x"}
+    )
+
+    assert capture in listing.context["cl"].result_list
+    assert change.status_code == 403
+    assert Capture.objects.get(pk=capture.pk).url == server.url("/")

