@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/factcheck
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test setup lint format requirements bench clean
+.PHONY: run test setup lint format messages requirements bench clean
 
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
@@ -32,6 +32,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 setup: $(VENV)/.runtime
 	@mkdir -p var/broker var/broker-control
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py compiletranslations
 
 run: setup
 	@$(PY) manage.py loaddemo | tee var/demo-logins.txt
@@ -43,6 +44,10 @@ run: setup
 
 test: $(VENV)/.dev
 	@$(PY) tests/ensure_services.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; }
+	$(PY) manage.py compiletranslations
 	DEBUG=false SECRET_KEY=collectstatic $(PY) manage.py collectstatic --noinput --verbosity 0
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" DEBUG=false \
 	  SECRET_KEY=test-only-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -54,6 +59,10 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+messages: $(VENV)/.dev
+	$(PY) manage.py makemessages -l de --no-obsolete \
+	    --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles
 
 requirements: $(VENV)/.dev
 	$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
+from . import search
 from .models import Claim, Party, Rating, Source, Topic
 
 PUBLIC_STATUS_CHOICES = [
@@ -66,9 +67,12 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(Q(claimant=party) | Exists(cited))
 
     def search(self, queryset, name, text):
+        """Full-text search on PostgreSQL; substring matching on SQLite."""
         text = text.strip()
         if not text:
             return queryset
+        if search.enabled():
+            return search.search(queryset, text)
         in_sources = Source.objects.filter(claim=OuterRef("pk")).filter(
             Q(title__icontains=text)
             | Q(quote__icontains=text)

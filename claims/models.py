@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.conf.global_settings import LANGUAGES
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.urls import reverse
@@ -160,6 +161,9 @@ class Claim(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Kept current by claims.search; its GIN index is created by a migration on
+    # PostgreSQL only (see 0005_search).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ClaimQuerySet.as_manager()
 

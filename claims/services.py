@@ -18,7 +18,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import permissions, politeness
+from . import permissions, politeness, signals
 from .capture import (
     CaptureError,
     FetchFailed,
@@ -326,6 +326,7 @@ def update_source_after(capture: Capture, source: Source) -> None:
     elif capture.change:
         changes["live_status"] = capture.change
     Source.objects.filter(pk=source.pk).update(**changes)
+    signals.claim_changed(source.claim_id)
 
 
 @transaction.atomic

@@ -1,20 +1,57 @@
+import csv
 import datetime
+import itertools
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import DetailView
 from django_filters.views import FilterView
+from w3lib.encoding import html_to_unicode
 
-from . import permissions
+from . import charts, claimreview, permissions, timeline
+from .caching import cache_public_page
 from .capture import read_payload
 from .filters import ClaimFilter
 from .forms import AsOfForm
-from .models import Capture, Claim, Source, VerdictChange
+from .models import Capture, Claim, Rating, Source, VerdictChange
+
+
+def reviewed_claims():
+    """Public claims with everything a claim page or a ClaimReview shows."""
+    sources = (
+        Source.objects.select_related("party", "cited_capture")
+        .defer(*ARCHIVE_TEXT_FIELDS)
+        .order_by("published_on", "id")
+    )
+    history = VerdictChange.objects.select_related(
+        "previous_rating", "rating", "changed_by"
+    )
+    return (
+        Claim.objects.public()
+        .select_related("claimant", "rating")
+        .defer("search_vector")
+        .prefetch_related(
+            "topics",
+            Prefetch("sources", queryset=sources),
+            Prefetch("verdict_changes", queryset=history),
+        )
+    )
+
 
 # Large columns a claim page does not show.
 ARCHIVE_TEXT_FIELDS = [
@@ -25,6 +62,18 @@ ARCHIVE_TEXT_FIELDS = [
 ]
 
 
+def listed_claims():
+    """Public claims for lists, newest verdict first."""
+    return (
+        Claim.objects.public()
+        .select_related("claimant", "rating")
+        .prefetch_related("topics")
+        .defer("search_vector")
+        .order_by("-verdict_at", "-id")
+    )
+
+
+@method_decorator(cache_public_page, name="dispatch")
 class ClaimListView(FilterView):
     filterset_class = ClaimFilter
     template_name = "claims/claim_list.html"
@@ -32,18 +81,17 @@ class ClaimListView(FilterView):
     strict = False
 
     def get_queryset(self):
-        return (
-            Claim.objects.public()
-            .select_related("claimant", "rating")
-            .prefetch_related("topics")
-            .order_by("-verdict_at", "-id")
-        )
+        return listed_claims()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filters_in_use"] = any(
             value for key, value in self.request.GET.items() if key not in ("q", "page")
         )
+        if not self.request.GET:
+            ratings = list(Rating.objects.all())
+            context["verdict_counts"] = charts.verdict_counts(ratings)
+            context["verdict_moves"] = charts.verdict_moves(ratings)
         return context
 
     def paginate_queryset(self, queryset, page_size):
@@ -53,31 +101,19 @@ class ClaimListView(FilterView):
         return paginator, page, page.object_list, page.has_other_pages()
 
 
+@method_decorator(cache_public_page, name="dispatch")
 class ClaimDetailView(DetailView):
     template_name = "claims/claim_detail.html"
 
     def get_object(self, queryset=None):
-        sources = (
-            Source.objects.select_related("party", "cited_capture")
-            .defer(*ARCHIVE_TEXT_FIELDS)
-            .order_by("published_on", "id")
-        )
-        history = VerdictChange.objects.select_related(
-            "previous_rating", "rating", "changed_by"
-        )
-        claims = (
-            Claim.objects.public()
-            .select_related("claimant", "rating")
-            .prefetch_related(
-                "topics",
-                Prefetch("sources", queryset=sources),
-                Prefetch("verdict_changes", queryset=history),
-            )
-        )
-        return get_object_or_404(claims, slug=self.kwargs["slug"])
+        return get_object_or_404(reviewed_claims(), slug=self.kwargs["slug"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        if claimreview.has_review(self.object):
+            review = claimreview.claim_review(self.object)
+            context["claim_review"] = claimreview.json_ld(review)
+        context["timeline"] = timeline.draw(self.object)
         form = AsOfForm(self.request.GET if "as_of" in self.request.GET else None)
         context["as_of_form"] = form
         if form.is_valid():
@@ -87,6 +123,87 @@ class ClaimDetailView(DetailView):
             context["as_of"] = day
             context["rating_as_of"] = self.object.rating_as_of(moment)
         return context
+
+
+@cache_public_page
+def claimreview_feed(request):
+    """Every published ClaimReview, as JSON, a page at a time."""
+    claims = (
+        reviewed_claims()
+        .filter(status__in=[Claim.Status.PUBLISHED, Claim.Status.UPDATED])
+        .order_by("-published_at", "-id")
+    )
+    page = Paginator(claims, CLAIMREVIEW_PAGE).get_page(request.GET.get("page"))
+    next_url = None
+    if page.has_next():
+        next_url = request.build_absolute_uri(f"?page={page.next_page_number()}")
+    return JsonResponse(
+        {
+            "@context": "https://schema.org",
+            "@graph": [claimreview.claim_review(claim) for claim in page],
+            "page": page.number,
+            "pages": page.paginator.num_pages,
+            "next": next_url,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+CLAIMREVIEW_PAGE = 200
+
+
+class Echo:
+    """A file-like object that hands back what is written, for streaming CSV."""
+
+    def write(self, value):
+        return value
+
+
+CSV_COLUMNS = [
+    "url",
+    "statement",
+    "language",
+    "claimant",
+    "verdict",
+    "status",
+    "first_made_on",
+    "published_at",
+    "verdict_at",
+    "topics",
+]
+
+
+def claim_list_csv(request):
+    """The claim list, with the same filters, as CSV (UTF-8 with a BOM, so that
+    spreadsheet programs read umlauts right)."""
+    filterset = ClaimFilter(
+        request.GET or None, queryset=listed_claims(), request=request
+    )
+    if filterset.is_bound and not filterset.is_valid():
+        return JsonResponse({"errors": filterset.errors}, status=400)
+    writer = csv.writer(Echo())
+    rows = (csv_row(claim) for claim in filterset.qs.iterator(chunk_size=2000))
+    lines = itertools.chain(
+        ["\ufeff" + writer.writerow(CSV_COLUMNS)], map(writer.writerow, rows)
+    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="claims.csv"'
+    return response
+
+
+def csv_row(claim):
+    return [
+        claimreview.canonical_url(claim),
+        claim.statement,
+        claim.language,
+        claim.claimant.name,
+        claim.rating.label_en if claim.rating else "",
+        claim.status,
+        claim.first_made_on or "",
+        claim.published_at.isoformat() if claim.published_at else "",
+        claim.verdict_at.isoformat() if claim.verdict_at else "",
+        "; ".join(topic.name for topic in claim.topics.all()),
+    ]
 
 
 def get_capture(request, pk):
@@ -100,6 +217,7 @@ def get_capture(request, pk):
     return capture
 
 
+@cache_public_page
 def capture_detail(request, pk):
     capture = get_capture(request, pk)
     raw_url = reverse("claims:capture_raw", kwargs={"pk": pk})
@@ -142,6 +260,8 @@ def capture_raw(request, pk):
     stored = capture.payload_capture.warc.open("rb")
     headers, chunks = read_payload(stored)
     content_type = capture.content_type or "application/octet-stream"
+    if plays_inline(content_type) and "charset" not in content_type.lower():
+        chunks, content_type = with_charset(chunks, content_type)
     response = StreamingHttpResponse(
         closing_iterator(chunks, stored), content_type=content_type
     )
@@ -154,6 +274,17 @@ def capture_raw(request, pk):
             f'attachment; filename="capture-{capture.pk}"'
         )
     return response
+
+
+def with_charset(chunks, content_type):
+    """Declare the charset the page was read with, as the text extraction did;
+    a browser left to guess would show UTF-8 pages as mojibake."""
+    first = next(chunks, b"")
+    encoding, _ = html_to_unicode(content_type, first[:CHARSET_SNIFF_BYTES])
+    return itertools.chain([first], chunks), f"{content_type}; charset={encoding}"
+
+
+CHARSET_SNIFF_BYTES = 64 * 1024
 
 
 def plays_inline(content_type):
@@ -173,3 +304,33 @@ def closing_iterator(chunks, fileobj):
         yield from chunks
     finally:
         fileobj.close()
+
+
+@cache_control(max_age=300, public=True)
+def ratings_css(request):
+    """Badge colours from the rating scale, so pages need no inline styles."""
+    rules = [
+        f".badge--{rating.slug}, .dot--{rating.slug} "
+        f"{{ background: {rating.colour}; color: {rating.text_colour}; }}"
+        f"\n.fill--{rating.slug} {{ fill: {rating.colour}; }}"
+        f"\n.label--{rating.slug} {{ fill: {rating.text_colour}; }}"
+        for rating in Rating.objects.all()
+    ]
+    return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
+
+
+def favicon(request):
+    return redirect(static("claims/favicon.svg"), permanent=True)
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /de/admin/",
+        "Disallow: /api/",
+        "Disallow: /archive/",
+        "Disallow: /de/archive/",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

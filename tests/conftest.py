@@ -18,6 +18,21 @@ from claims.models import Claim, Party, Rating, Source, Topic
 _counter = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """A request leaves its language active in the thread; start each test in
+    the default language so that reverse() gives unprefixed URLs."""
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def no_public_page_cache(settings):
+    """Most tests look at freshly rendered pages; test_caching turns it on."""
+    settings.PUBLIC_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def transactional_db(transactional_db):
     """Transactional tests end with every table emptied, which also removes what
@@ -30,7 +45,9 @@ def transactional_db(transactional_db):
     ContentType.objects.clear_cache()
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
     scale = importlib.import_module("claims.migrations.0002_default_rating_scale")
-    groups = importlib.import_module("claims.migrations.0003_editor_and_reviewer_groups")
+    groups = importlib.import_module(
+        "claims.migrations.0003_editor_and_reviewer_groups"
+    )
     scale.seed_scale(apps, None)
     groups.create_groups(apps, None)
 

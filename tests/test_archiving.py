@@ -99,8 +99,13 @@ def test_capture_job_is_created_in_the_same_transaction(
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         source = add_source(claim, url="https://example.org/kept")
-        assert Capture.objects.get().source == source
-    assert len(callbacks) == 1  # the task is queued only after commit
+        capture = Capture.objects.get()
+        assert capture.source == source
+    assert capture.queued_at is None  # nothing is queued before the commit
+    for callback in callbacks:
+        callback()
+    capture.refresh_from_db()
+    assert capture.queued_at is not None
 
 
 def test_changing_the_url_captures_again_and_keeps_the_old_copy(

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import lxml.html
-import pypdf
 import trafilatura
 from w3lib.encoding import html_to_unicode
 
@@ -90,6 +89,10 @@ def _visible_text(markup: str) -> tuple[str, str]:
 def _pdf(path: Path) -> tuple[str, str]:
     if path.stat().st_size > MAX_PDF_BYTES:
         return "", ""
+    # Imported on first use: pypdf loads the `cryptography` bindings, about
+    # 13 MB of resident memory that a worker needs only once it meets a PDF.
+    import pypdf
+
     try:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted:

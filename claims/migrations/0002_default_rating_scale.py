@@ -20,7 +20,7 @@ SCALE = [
      "The available evidence neither confirms nor refutes the claim; the parties "
      "still dispute it. The verdict will change as evidence arrives.",
      "Die verfügbaren Belege bestätigen die Behauptung weder, noch widerlegen sie "
-     "sie; die Parteien bestreiten sie weiterhin. Das Urteil ändert sich, sobald "
+     "sie; die Beteiligten bestreiten sie weiterhin. Das Urteil ändert sich, sobald "
      "neue Belege vorliegen.",
      "#5f6b7a", 3),
     ("mostly-false", "Mostly false", "Überwiegend falsch",

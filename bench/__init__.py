@@ -1,0 +1,1 @@
+"""Benchmarks. `python -m bench.capture` measures the capture pipeline."""

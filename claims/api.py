@@ -1,0 +1,272 @@
+"""
+The public, read-only JSON API. It shows what the public pages show and nothing
+more: public claims, their sources and archived copies, the parties that appear
+in them, and the rating scale. The claim list shares the HTML list's filters.
+"""
+
+import django_filters
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework import pagination, serializers, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.routers import DefaultRouter
+
+from . import serializers as api
+from . import views
+from .filters import ClaimFilter, language_choices
+from .models import Capture, Claim, Party, Rating, Source, Topic
+
+app_name = "api"
+
+# Columns of a capture that only its detail shows.
+CAPTURE_DETAIL_FIELDS = [
+    "text",
+    "diff",
+    "redirect_chain",
+    "http_headers",
+    "tool_versions",
+    "attempt_log",
+]
+
+
+def public_sources():
+    return Source.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
+
+
+def public_captures():
+    """Archived copies the public archive pages show: finished, of public claims."""
+    return Capture.objects.filter(
+        state=Capture.State.SUCCEEDED, source__claim__status__in=Claim.PUBLIC_STATUSES
+    )
+
+
+def public_parties():
+    """Parties that public claims name, as claimant or as a source's party."""
+    claimant = Claim.objects.public().filter(claimant=OuterRef("pk"))
+    cited = public_sources().filter(party=OuterRef("pk"))
+    return Party.objects.filter(Exists(claimant) | Exists(cited))
+
+
+def public_topics():
+    return Topic.objects.filter(
+        Exists(Claim.objects.public().filter(topics=OuterRef("pk")))
+    )
+
+
+class PublicClaimFilter(ClaimFilter):
+    """The HTML list's filters. The party and topic filters know only public
+    ones, so that "unknown party" cannot tell which parties drafts name."""
+
+    # A language filter of its own, whose choices are looked up when used. The
+    # schema generator builds the form field of a filter with a fixed list of
+    # choices, and a filter keeps its field: ClaimFilter's shared language
+    # filter would then offer no language at all, on the HTML list too.
+    language = django_filters.ChoiceFilter(
+        label=_("Language"), choices=language_choices
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["party"].queryset = public_parties()
+        self.filters["topic"].queryset = public_topics()
+
+    # The method hides the filter's type from the schema generator: a slug.
+    @extend_schema_field(OpenApiTypes.STR)
+    def involving_party(self, queryset, name, party):
+        return super().involving_party(queryset, name, party)
+
+
+class SourceFilter(django_filters.FilterSet):
+    claim = django_filters.ModelChoiceFilter(
+        label="Claim (slug)", to_field_name="slug", queryset=Claim.objects.public()
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+
+class CaptureFilter(django_filters.FilterSet):
+    source = django_filters.ModelChoiceFilter(
+        label="Source (id)", queryset=public_sources()
+    )
+
+    class Meta:
+        model = Capture
+        fields = []
+
+
+class PageNumbers(pagination.PageNumberPagination):
+    """Any page number but an existing page's is a 400, like a bad filter value.
+
+    The HTML list shows its last page instead; a script walking the pages would
+    then get that page forever, where an error stops it.
+    """
+
+    last_page_strings = ()
+    invalid_page_message = "Invalid page: {message}."
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound as error:
+            raise ValidationError({"page": [error.detail]}) from None
+
+    def get_schema_operation_parameters(self, view):
+        [page] = super().get_schema_operation_parameters(view)
+        page["schema"]["minimum"] = 1
+        return [page]
+
+
+class NotFoundSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+INVALID_QUERY = {
+    "type": "object",
+    "description": "The messages for each query parameter that was not understood.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
+class PublicSchema(AutoSchema):
+    """Declares the error answers and empty query values too, so that the
+    schema-driven test holds every operation to them."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query":
+                # As in the HTML form, an empty value means "any".
+                parameter["allowEmptyValue"] = True
+        return operation
+
+    def get_response_serializers(self):
+        found = super().get_response_serializers()
+        if self.view.action == "list":
+            return {200: found, 400: INVALID_QUERY}
+        return {200: found, 404: NotFoundSerializer}
+
+
+class PublicViewSet(viewsets.ReadOnlyModelViewSet):
+    pagination_class = PageNumbers
+    schema = PublicSchema()
+
+    def dispatch(self, request, *args, **kwargs):
+        # The API is language-neutral: labels come in every language, links go
+        # to the unprefixed pages, and messages are the same for every reader.
+        with translation.override(settings.LANGUAGE_CODE):
+            return super().dispatch(request, *args, **kwargs)
+
+    def filter_queryset(self, queryset):
+        # The filters narrow lists; an object's own URL ignores them.
+        if self.action == "list":
+            return super().filter_queryset(queryset)
+        return queryset
+
+
+class ClaimViewSet(PublicViewSet):
+    """Public claims. The list, newest verdict first, takes the HTML list's filters."""
+
+    lookup_field = "slug"
+    filterset_class = PublicClaimFilter
+
+    def get_queryset(self):
+        # The public pages' own querysets: the same claims, the same prefetching.
+        if self.action == "list":
+            return views.listed_claims()
+        return views.reviewed_claims()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return api.ClaimSerializer
+        return api.ClaimDetailSerializer
+
+
+class PartyViewSet(PublicViewSet):
+    """Parties that public claims name, as claimant or as a source's party."""
+
+    lookup_field = "slug"
+    queryset = public_parties()
+    serializer_class = api.PartySerializer
+
+
+class TopicViewSet(PublicViewSet):
+    """Topics of public claims."""
+
+    lookup_field = "slug"
+    queryset = public_topics()
+    serializer_class = api.TopicSerializer
+
+
+class SourceViewSet(PublicViewSet):
+    """Sources cited by public claims."""
+
+    filterset_class = SourceFilter
+    serializer_class = api.SourceSerializer
+
+    def get_queryset(self):
+        return (
+            public_sources()
+            .select_related("party", "cited_capture")
+            .defer(*views.ARCHIVE_TEXT_FIELDS)
+            .annotate(claim_slug=F("claim__slug"))
+        )
+
+
+class CaptureViewSet(PublicViewSet):
+    """Archived copies of the sources of public claims, newest first.
+
+    The list leaves out the extracted text; a capture's own URL has it.
+    """
+
+    filterset_class = CaptureFilter
+
+    def get_queryset(self):
+        captures = public_captures().annotate(claim_slug=F("source__claim__slug"))
+        if self.action == "list":
+            return captures.defer(*CAPTURE_DETAIL_FIELDS)
+        return captures
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return api.CaptureSerializer
+        return api.CaptureDetailSerializer
+
+
+class RatingViewSet(PublicViewSet):
+    """The verdict scale, in its order: "true" first."""
+
+    lookup_field = "slug"
+    queryset = Rating.objects.all()
+    serializer_class = api.RatingSerializer
+
+
+def not_found(request):
+    """Unknown API URLs answer in JSON too, as the schema says every 404 does."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+router = DefaultRouter()
+router.include_format_suffixes = False
+router.register("claims", ClaimViewSet, basename="claim")
+router.register("parties", PartyViewSet, basename="party")
+router.register("topics", TopicViewSet, basename="topic")
+router.register("sources", SourceViewSet, basename="source")
+router.register("captures", CaptureViewSet, basename="capture")
+router.register("ratings", RatingViewSet, basename="rating")
+
+urlpatterns = [
+    path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
+    *router.urls,
+    # Only paths with the slash, so that /api/claims still redirects to /api/claims/.
+    re_path(r"^.*/$", not_found),
+]

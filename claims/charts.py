@@ -1,0 +1,90 @@
+"""Two pictures for the claim list: published claims by verdict, and how
+verdicts moved month by month."""
+
+from django.db.models import Count
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from .models import Claim, VerdictChange
+
+BAR_WIDTH = 360
+MONTHS = 12
+COLUMN_HEIGHT = 120
+COLUMN_WIDTH = 44
+
+
+def verdict_counts(ratings):
+    """(rating, count, bar width) for each rating, in scale order."""
+    counts = dict(
+        Claim.objects.public()
+        .order_by()
+        .values_list("rating")
+        .annotate(total=Count("pk"))
+    )
+    most = max(counts.values(), default=0) or 1
+    return [
+        (
+            rating,
+            counts.get(rating.pk, 0),
+            round(counts.get(rating.pk, 0) / most * BAR_WIDTH),
+        )
+        for rating in ratings
+    ]
+
+
+def verdict_moves(ratings):
+    """Per month of the last year: the verdicts given, stacked by rating."""
+    first = month_start(timezone.localtime(), months_back=MONTHS - 1)
+    rows = (
+        VerdictChange.objects.filter(
+            claim__status__in=Claim.PUBLIC_STATUSES, changed_at__gte=first
+        )
+        .annotate(month=TruncMonth("changed_at"))
+        .order_by()
+        .values_list("month", "rating")
+        .annotate(total=Count("pk"))
+    )
+    by_pk = {rating.pk: rating for rating in ratings}
+    months = {month_start(first, months_back=-n).date(): [] for n in range(MONTHS)}
+    for month, rating_id, total in rows:
+        months.setdefault(month.date(), []).append((by_pk[rating_id], total))
+    tallest = max((sum(n for _, n in stack) for stack in months.values()), default=0)
+    columns = [
+        {
+            "month": month,
+            "x": index * COLUMN_WIDTH,
+            "blocks": stack_blocks(stack, tallest),
+        }
+        for index, (month, stack) in enumerate(sorted(months.items()))
+    ]
+    return {"columns": columns, "width": len(columns) * COLUMN_WIDTH}
+
+
+def stack_blocks(stack, tallest):
+    y, blocks = COLUMN_HEIGHT, []
+    for rating, total in sorted(stack, key=lambda item: item[0].order):
+        height = total / (tallest or 1) * COLUMN_HEIGHT
+        y -= height
+        blocks.append(
+            {
+                "rating": rating,
+                "total": total,
+                "y": round(y, 1),
+                "height": round(height, 1),
+            }
+        )
+    return blocks
+
+
+def month_start(moment, months_back):
+    """The first instant of the month `months_back` months before `moment`'s."""
+    index = moment.year * 12 + moment.month - 1 - months_back
+    return moment.replace(
+        year=index // 12,
+        month=index % 12 + 1,
+        day=1,
+        hour=0,
+        minute=0,
+        second=0,
+        microsecond=0,
+    )

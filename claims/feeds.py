@@ -1,0 +1,106 @@
+"""RSS and Atom feeds of new and changed verdicts: site-wide, per topic, per
+party and per claim."""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from .models import Claim, Party, Source, Topic, VerdictChange
+
+FEED_LENGTH = 50
+
+
+class VerdictFeed(Feed):
+    def title(self, obj=None):
+        return _("%(site)s: new and changed verdicts") % {"site": settings.SITE_NAME}
+
+    def description(self, obj=None):
+        return _("Each time a published fact-check gets a new verdict.")
+
+    def link(self, obj=None):
+        return reverse("claims:claim_list")
+
+    def changes(self, obj):
+        return VerdictChange.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
+
+    def items(self, obj=None):
+        return (
+            self.changes(obj)
+            .select_related("claim__claimant", "rating", "previous_rating")
+            .order_by("-changed_at", "-id")[:FEED_LENGTH]
+        )
+
+    def item_title(self, change):
+        return f"{change.rating.label}: {change.claim.statement[:120]}"
+
+    def item_description(self, change):
+        before = change.previous_rating.label if change.previous_rating else _("none")
+        return _(
+            "%(claimant)s claims: %(statement)s\n"
+            "Verdict: %(new)s (was: %(old)s)\n%(note)s"
+        ) % {
+            "claimant": change.claim.claimant.name,
+            "statement": change.claim.statement,
+            "new": change.rating.label,
+            "old": before,
+            "note": change.note,
+        }
+
+    def item_link(self, change):
+        return f"{change.claim.get_absolute_url()}#verdict-{change.pk}"
+
+    def item_pubdate(self, change):
+        return change.changed_at
+
+
+class TopicVerdictFeed(VerdictFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Topic, slug=slug)
+
+    def title(self, topic):
+        return _("Verdicts on %(topic)s") % {"topic": topic.name}
+
+    def link(self, topic):
+        return f"{reverse('claims:claim_list')}?topic={topic.slug}"
+
+    def changes(self, topic):
+        return super().changes(topic).filter(claim__topics=topic)
+
+
+class PartyVerdictFeed(VerdictFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Party, slug=slug)
+
+    def title(self, party):
+        return _("Verdicts on claims involving %(party)s") % {"party": party.name}
+
+    def link(self, party):
+        return f"{reverse('claims:claim_list')}?party={party.slug}"
+
+    def changes(self, party):
+        cited = Source.objects.filter(claim=OuterRef("claim"), party=party)
+        return super().changes(party).filter(Q(claim__claimant=party) | Exists(cited))
+
+
+class ClaimVerdictFeed(VerdictFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Claim.objects.public(), slug=slug)
+
+    def title(self, claim):
+        return _("Verdict history: %(statement)s") % {
+            "statement": claim.statement[:100]
+        }
+
+    def link(self, claim):
+        return claim.get_absolute_url()
+
+    def changes(self, claim):
+        return super().changes(claim).filter(claim=claim)
+
+
+def atom(feed_class):
+    return type(f"Atom{feed_class.__name__}", (feed_class,), {"feed_type": Atom1Feed})

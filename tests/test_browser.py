@@ -1,0 +1,171 @@
+"""The public side and the review desk in a real browser (Debian's Chromium).
+
+Every test fails on a console error or an uncaught page error, and leaves a
+screenshot in test-artifacts/.
+"""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+from claims import services
+from claims.models import Claim, Source
+from tests.capture_servers import Server, respond
+
+pytestmark = pytest.mark.browser
+
+RUBIO = "rubio-erstmals-seit-20-jahren-nicht-beim-nato-treffen"
+POKROWSK = "pokrowsk-und-wowtschansk-eingenommen"
+ARTICLE = (
+    "<html><head><title>ISW-Lagebericht</title></head><body><article>"
+    "<p>Das Institut zur Erforschung des Kriegs bestreitet die Einnahme von "
+    "Pokrowsk; russische Militärblogger widersprechen sich.</p></article></body></html>"
+).encode()
+
+
+@pytest.fixture
+def demo(transactional_db, capture_settings, live_server):
+    """The seed article's demo data, with the ISW source of Pokrowsk archived."""
+    call_command("loaddemo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    source = Source.objects.get(claim__slug=POKROWSK, party__slug="isw")
+    with Server({"/isw": respond(ARTICLE)}) as server:
+        source.url = server.url("/isw")
+        source.save()
+        services.run_capture(capture_id=source.latest_capture_id)
+    return live_server.url
+
+
+@pytest.fixture
+def console(page):
+    """Errors the page reports; each test ends by asserting there were none."""
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"),
+    )
+    yield errors
+    assert errors == []
+
+
+def titles(page):
+    return page.locator(".claim-card__statement a").all_inner_texts()
+
+
+def test_reader_opens_the_list(demo, page, console):
+    page.goto(demo + "/")
+
+    assert page.locator("h1").inner_text() == "Fact-checked claims"
+    statements = titles(page)
+    assert len(statements) == Claim.objects.public().count() == 7
+    assert any("Pokrowsk" in text for text in statements)
+    assert page.locator(".badge").first.is_visible()
+    assert page.locator(".charts .bars__row").count() == 6
+
+
+def test_reader_filters_by_verdict(demo, page, console):
+    page.goto(demo + "/")
+    page.locator("summary", has_text="Filters").click()
+    page.select_option("#id_verdict", "false")
+    page.click("button[type=submit]")
+
+    page.wait_for_url(re.compile(r"verdict=false"))
+    assert titles(page) == [
+        "Donald Trump would end the war in Ukraine within a day of taking office."
+    ]
+    assert page.locator(".claim-card .badge").all_inner_texts() == ["False"]
+
+
+def test_reader_searches_a_german_word_with_an_umlaut(demo, page, console):
+    page.goto(demo + "/")
+    page.fill("#id_q", "Außenminister")
+    page.press("#id_q", "Enter")
+
+    page.wait_for_url(re.compile(r"q=Au%C3%9Fenminister"))
+    assert len(titles(page)) == 1
+    assert "Rubio" in titles(page)[0]
+    assert (
+        page.locator(".claim-card__snippet mark")
+        .first.inner_text()
+        .startswith("Außenminister")
+        or "Außenminister" in page.locator(".claim-card__snippet").inner_text()
+    )
+
+
+def test_reader_reads_a_claim_its_timeline_and_an_archived_copy(demo, page, console):
+    page.goto(demo + "/")
+    page.get_by_role(
+        "link", name=re.compile("Russische Truppen haben die Stadt Pokrowsk")
+    ).click()
+    page.wait_for_url(re.compile(POKROWSK))
+
+    assert page.locator(".badge--large").inner_text() == "Unproven / still disputed"
+    assert page.locator(".timeline__item").count() == 1
+    assert page.locator(".timeline-chart svg rect").count() == 1
+    assert "Russia claims both towns" in page.locator(".timeline").inner_text()
+    assert page.locator(".sources__stance").all_inner_texts() == ["Asserts", "Disputes"]
+
+    page.get_by_role("link", name=re.compile(r"Archived copy \(")).click()
+    page.wait_for_url(re.compile(r"/archive/\d+/$"))
+    assert page.locator(".capture__title").inner_text() == "ISW-Lagebericht"
+    assert (
+        "bestreitet die Einnahme von Pokrowsk"
+        in page.locator(".capture__text").inner_text()
+    )
+    assert len(page.locator(".capture__hash code").first.inner_text()) == 64
+    frame = page.frame_locator("iframe.capture__frame")
+    assert "Militärblogger" in frame.locator("article").inner_text()
+
+
+def test_reader_switches_the_language(demo, page, console):
+    page.goto(f"{demo}/claims/{RUBIO}/")
+    assert page.locator(".badge--large").inner_text() == "True"
+
+    page.locator(".language-switch").get_by_role("link", name="DE").click()
+
+    page.wait_for_url(re.compile(f"/de/claims/{RUBIO}/"))
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.locator(".badge--large").inner_text() == "Richtig"
+    assert page.locator("#verdict-heading").inner_text() == "Bewertung"
+    assert "Dezember 2025" in page.locator(".claim__facts").inner_text()
+
+
+def test_reviewer_changes_a_verdict_and_the_public_page_and_feed_follow(
+    demo, page, console, settings
+):
+    from django.contrib.auth.models import User
+
+    settings.PUBLIC_CACHE_SECONDS = 600  # as in production: the cache must keep up
+    reviewer = User.objects.get(username="reviewer")
+    reviewer.set_password("a long demo password")
+    reviewer.save()
+    claim = Claim.objects.get(slug=POKROWSK)
+    page.goto(f"{demo}/claims/{POKROWSK}/")
+    page.goto(f"{demo}/claims/{POKROWSK}/feed.rss")
+
+    page.goto(demo + "/admin/login/")
+    page.fill("#id_username", "reviewer")
+    page.fill("#id_password", "a long demo password")
+    page.click("input[type=submit]")
+    page.goto(f"{demo}/admin/claims/claim/{claim.pk}/change/")
+    page.select_option("#id_new_rating", label="False")
+    page.fill(
+        "#id_verdict_note",
+        "Geolokalisierte Videos zeigen ukrainische Truppen im Zentrum.",
+    )
+    page.click("input[name=_save]")
+    page.wait_for_url(re.compile(r"/admin/claims/claim/$"))
+    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+
+    anonymous = page.context.browser.new_context().new_page()
+    anonymous.goto(f"{demo}/claims/{POKROWSK}/")
+    assert anonymous.locator(".badge--large").inner_text() == "False"
+    assert "Geolokalisierte Videos" in anonymous.locator(".timeline").inner_text()
+    anonymous.goto(f"{demo}/claims/{POKROWSK}/feed.rss")
+    feed = anonymous.content()
+    assert feed.index("False: Russische Truppen") < feed.index(
+        "Unproven / still disputed: "
+    )
+    anonymous.context.close()

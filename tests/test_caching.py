@@ -1,0 +1,166 @@
+"""The public page cache and conditional GET: fast, and never stale."""
+
+import pytest
+from django.urls import reverse
+
+from claims import services
+from claims.models import Claim
+from tests.conftest import add_source
+
+Status = Claim.Status
+
+
+@pytest.fixture
+def public_cache(settings, transactional_db):
+    """Caching on, as in production; transactional so that commits happen."""
+    from claims import caching
+
+    settings.PUBLIC_CACHE_SECONDS = 600
+    caching.invalidate_public_pages()  # nothing from earlier tests
+    return settings
+
+
+def test_anonymous_pages_are_served_from_the_cache(
+    public_cache, make_claim, client, django_assert_num_queries
+):
+    claim = make_claim(status=Status.PUBLISHED, sources=3)
+    for url in ["/", claim.get_absolute_url(), reverse("claims:verdict_feed")]:
+        first = client.get(url)
+        with django_assert_num_queries(0):
+            second = client.get(url)
+        assert second.status_code == 200
+        assert second.content == first.content
+
+
+def test_a_new_verdict_shows_up_at_once(
+    public_cache, make_claim, client, reviewer, rating
+):
+    claim = make_claim(status=Status.PUBLISHED, rating="unproven")
+    feed = reverse("claims:claim_feed", args=[claim.slug])
+    assert (
+        "Unproven / still disputed"
+        in client.get(claim.get_absolute_url()).content.decode()
+    )
+    client.get("/")
+    client.get(feed)
+
+    services.set_verdict(
+        claim=claim, reviewer=reviewer, rating=rating("false"), note="n"
+    )
+
+    page = client.get(claim.get_absolute_url()).content.decode()
+    assert 'class="badge badge--false badge--large">False<' in page
+    assert 'badge--false">False</span>' in client.get("/").content.decode()
+    assert "<title>False: " in client.get(feed).content.decode()
+
+
+def test_new_sources_and_edits_show_up_at_once(public_cache, make_claim, client):
+    claim = make_claim(status=Status.PUBLISHED)
+    client.get(claim.get_absolute_url())
+
+    add_source(claim, publisher="Institut für Kriegsstudien")
+    assert (
+        "Institut für Kriegsstudien"
+        in client.get(claim.get_absolute_url()).content.decode()
+    )
+
+    Claim.objects.get(pk=claim.pk).save()  # any save of the claim
+    claim.summary = "Neue Begründung."
+    claim.save()
+    assert "Neue Begründung." in client.get(claim.get_absolute_url()).content.decode()
+
+
+def test_a_finished_capture_shows_up_at_once(
+    public_cache, capture_settings, make_claim, client
+):
+    from tests.capture_servers import Server, respond
+
+    claim = make_claim(status=Status.PUBLISHED)
+    with Server({"/page": respond(b"<title>Bericht</title><p>Text</p>")}) as server:
+        source = add_source(claim, url=server.url("/page"))
+        assert (
+            "not yet available" in client.get(claim.get_absolute_url()).content.decode()
+        )
+        services.run_capture(capture_id=source.captures.get().pk)
+
+    assert "Archived copy (" in client.get(claim.get_absolute_url()).content.decode()
+
+
+def test_logged_in_readers_get_fresh_pages(
+    public_cache, make_claim, editor_client, django_assert_max_num_queries
+):
+    claim = make_claim(status=Status.PUBLISHED)
+    editor_client.get(claim.get_absolute_url())
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        editor_client.get(claim.get_absolute_url())
+    assert len(queries) > 0
+
+
+def test_unpublishing_removes_the_page_at_once(
+    public_cache, make_claim, client, reviewer
+):
+    claim = make_claim(status=Status.PUBLISHED)
+    assert client.get(claim.get_absolute_url()).status_code == 200
+
+    services.change_status(claim=claim, user=reviewer, status=Status.IN_REVIEW)
+
+    assert client.get(claim.get_absolute_url()).status_code == 404
+    assert claim.slug not in client.get("/").content.decode()
+
+
+def test_conditional_get_answers_304(public_cache, make_claim, client):
+    claim = make_claim(status=Status.PUBLISHED)
+    first = client.get(claim.get_absolute_url())
+    etag = first["ETag"]
+
+    again = client.get(claim.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert "no-cache" in first["Cache-Control"]
+
+
+def test_conditional_get_sees_changes(
+    public_cache, make_claim, client, reviewer, rating
+):
+    claim = make_claim(status=Status.PUBLISHED)
+    etag = client.get(claim.get_absolute_url())["ETag"]
+    services.set_verdict(
+        claim=claim, reviewer=reviewer, rating=rating("true"), note="n"
+    )
+
+    response = client.get(claim.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+def test_languages_are_cached_apart(public_cache, make_claim, client):
+    claim = make_claim(status=Status.PUBLISHED, rating="false")
+    english = client.get(claim.get_absolute_url()).content.decode()
+    german = client.get(f"/de{claim.get_absolute_url()}").content.decode()
+    assert ">False<" in english and ">Falsch<" in german
+
+
+def test_pages_and_edits_work_while_the_cache_is_down(
+    public_cache, make_claim, client, reviewer, rating, caplog
+):
+    claim = make_claim(status=Status.PUBLISHED)
+    public_cache.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+
+    services.set_verdict(claim=claim, reviewer=reviewer, rating=rating("true"), note="n")
+    response = client.get(claim.get_absolute_url())
+
+    assert response.status_code == 200
+    assert 'badge--true badge--large">True<' in response.content.decode()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "claims.caching"]
+    assert "Cache unreachable; public pages expire on their own." in warnings
+    assert f"Cache unreachable; serving {claim.get_absolute_url()} uncached." in warnings

@@ -1,0 +1,316 @@
+"""Publishing: ClaimReview, the JSON and CSV exports, feeds, sitemap, robots.txt."""
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.urls import reverse
+
+from claims import services
+from claims.models import Capture, Claim, Source
+from tests.conftest import add_source
+
+Status = Claim.Status
+
+
+def ld_json(html):
+    """The JSON-LD blocks of a page, parsed."""
+    blocks = re.findall(
+        r'<script type="application/ld\+json">(.*?)</script>', html, re.S
+    )
+    return [json.loads(block) for block in blocks]
+
+
+@pytest.fixture
+def pokrowsk(make_claim, make_party, make_topic, reviewer, rating):
+    """A published claim that was re-rated after publication, with an archived
+    asserting source."""
+    import datetime
+
+    staff = make_party("Russischer Generalstab")
+    claim = make_claim(
+        statement="Russische Truppen haben Pokrowsk eingenommen.",
+        status=Status.PUBLISHED,
+        claimant=staff,
+        first_made_on=datetime.date(2025, 12, 1),
+        first_appearance_url="https://kremlin.example/peskov",
+        topics=[make_topic("Krieg")],
+    )
+    asserting = add_source(
+        claim, stance=Source.Stance.ASSERTS, url="https://kremlin.example/a"
+    )
+    add_source(claim, stance=Source.Stance.DISPUTES, url="https://isw.example/map")
+    capture = Capture.objects.filter(source=asserting).get()
+    Capture.objects.filter(pk=capture.pk).update(state="succeeded")
+    Source.objects.filter(pk=asserting.pk).update(cited_capture=capture)
+    services.set_verdict(
+        claim=claim, reviewer=reviewer, rating=rating("false"), note="Karten."
+    )
+    claim.refresh_from_db()
+    return claim
+
+
+def test_claim_page_carries_exactly_one_claimreview(pokrowsk, client, settings):
+    settings.PUBLISHER_NAME = "Faktencheck-Desk"
+    settings.PUBLISHER_URL = "https://desk.example"
+    html = client.get(pokrowsk.get_absolute_url()).content.decode()
+
+    [review] = ld_json(html)
+
+    assert review["@context"] == "https://schema.org"
+    assert review["@type"] == "ClaimReview"
+    assert review["claimReviewed"] == "Russische Truppen haben Pokrowsk eingenommen."
+    assert review["url"] == f"{settings.SITE_URL}/claims/{pokrowsk.slug}/"
+    assert review["datePublished"] == pokrowsk.published_at.date().isoformat()
+    assert review["dateModified"] == pokrowsk.verdict_at.date().isoformat()
+    assert review["author"] == {
+        "@type": "Organization",
+        "name": "Faktencheck-Desk",
+        "url": "https://desk.example",
+    }
+    assert review["reviewRating"] == {
+        "@type": "Rating",
+        "ratingValue": 1,
+        "bestRating": 5,
+        "worstRating": 1,
+        "alternateName": "False",
+    }
+    item = review["itemReviewed"]
+    assert item["@type"] == "Claim"
+    assert item["author"] == {"@type": "Organization", "name": "Russischer Generalstab"}
+    assert item["datePublished"] == "2025-12-01"
+    assert item["firstAppearance"] == {
+        "@type": "CreativeWork",
+        "url": "https://kremlin.example/peskov",
+    }
+    [appearance] = item["appearance"]  # asserting sources only
+    assert appearance["url"] == "https://kremlin.example/a"
+    capture_id = pokrowsk.sources.get(url="https://kremlin.example/a").cited_capture_id
+    assert appearance["archivedAt"] == f"{settings.SITE_URL}/archive/{capture_id}/"
+
+
+def test_claimreview_is_not_modified_when_the_verdict_predates_publication(
+    make_claim, client
+):
+    claim = make_claim(status=Status.PUBLISHED)
+    [review] = ld_json(client.get(claim.get_absolute_url()).content.decode())
+    assert "dateModified" not in review
+
+
+def test_claimreview_escapes_script_end_tags_in_user_text(
+    make_claim, make_party, client
+):
+    claim = make_claim(
+        statement='Sie sagte: </script><script>alert("x")</script> & mehr',
+        status=Status.PUBLISHED,
+        claimant=make_party("</script><b>"),
+    )
+
+    html = client.get(claim.get_absolute_url()).content.decode()
+
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert "<" not in block.group(1)
+    [review] = ld_json(html)
+    assert (
+        review["claimReviewed"]
+        == 'Sie sagte: </script><script>alert("x")</script> & mehr'
+    )
+    assert review["itemReviewed"]["author"]["name"] == "</script><b>"
+
+
+def test_withdrawn_claims_offer_no_claimreview(make_claim, client):
+    claim = make_claim(status=Status.WITHDRAWN)
+    assert ld_json(client.get(claim.get_absolute_url()).content.decode()) == []
+
+
+def test_claimreview_feed_lists_every_published_review(pokrowsk, make_claim, client):
+    updated = make_claim(status=Status.UPDATED)
+    make_claim(status=Status.WITHDRAWN)
+    make_claim(status=Status.DRAFT)
+    make_claim(status=Status.IN_REVIEW)
+
+    feed = client.get(reverse("claims:claimreview_feed")).json()
+
+    urls = {review["url"].rsplit("/", 2)[-2] for review in feed["@graph"]}
+    assert urls == {pokrowsk.slug, updated.slug}
+    assert all(review["@type"] == "ClaimReview" for review in feed["@graph"])
+    assert feed["next"] is None
+
+
+def test_claimreview_feed_pages(make_claim, client, monkeypatch):
+    from claims import views
+
+    monkeypatch.setattr(views, "CLAIMREVIEW_PAGE", 2)
+    for _ in range(5):
+        make_claim(status=Status.PUBLISHED)
+
+    first = client.get(reverse("claims:claimreview_feed")).json()
+    last = client.get(reverse("claims:claimreview_feed"), {"page": "999"}).json()
+
+    assert len(first["@graph"]) == 2 and first["pages"] == 3
+    assert first["next"].endswith("?page=2")
+    assert last["page"] == 3 and len(last["@graph"]) == 1 and last["next"] is None
+
+
+def test_csv_export_follows_the_filters(pokrowsk, make_claim, client):
+    make_claim(statement="Andere Behauptung", status=Status.PUBLISHED, rating="true")
+    make_claim(statement="Entwurf", status=Status.DRAFT)
+
+    response = client.get(reverse("claims:claim_list_csv"), {"verdict": "false"})
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    body = b"".join(response.streaming_content).decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+    assert [row["statement"] for row in rows] == [pokrowsk.statement]
+    assert rows[0]["claimant"] == "Russischer Generalstab"
+    assert rows[0]["verdict"] == "False"
+    assert rows[0]["topics"] == "Krieg"
+
+
+def test_csv_export_refuses_bad_filters_with_400(db, client):
+    response = client.get(reverse("claims:claim_list_csv"), {"made_after": "gestern"})
+    assert response.status_code == 400
+    assert "made" in response.json()["errors"]
+
+
+def feed_items(response):
+    root = ET.fromstring(response.content)  # noqa: S314 -- our own feed
+    return [item.findtext("title") for item in root.iter("item")]
+
+
+def test_site_feed_announces_new_and_changed_verdicts(pokrowsk, make_claim, client):
+    make_claim(statement="Geheimer Entwurf", status=Status.IN_REVIEW)
+
+    titles = feed_items(client.get(reverse("claims:verdict_feed")))
+
+    assert titles[0] == "False: Russische Truppen haben Pokrowsk eingenommen."
+    assert (
+        "Unproven / still disputed: Russische Truppen haben Pokrowsk eingenommen."
+        in titles
+    )
+    assert not any("Geheimer Entwurf" in title for title in titles)
+
+
+def test_claim_feed_follows_one_claim(pokrowsk, make_claim, client, reviewer, rating):
+    make_claim(status=Status.PUBLISHED)
+    url = reverse("claims:claim_feed", kwargs={"slug": pokrowsk.slug})
+    assert len(feed_items(client.get(url))) == 2
+
+    services.set_verdict(
+        claim=pokrowsk, reviewer=reviewer, rating=rating("mostly-false"), note="n"
+    )
+
+    titles = feed_items(client.get(url))
+    assert len(titles) == 3
+    assert titles[0].startswith("Mostly false: ")
+
+
+def test_topic_and_party_feeds(pokrowsk, make_claim, client):
+    other = make_claim(status=Status.PUBLISHED)
+    topic = pokrowsk.topics.get()
+    disputing = pokrowsk.sources.get(stance="disputes").party
+
+    by_topic = feed_items(client.get(reverse("claims:topic_feed", args=[topic.slug])))
+    by_party = feed_items(
+        client.get(reverse("claims:party_feed", args=[disputing.slug]))
+    )
+    atom = client.get(reverse("claims:party_feed_atom", args=[disputing.slug]))
+
+    assert by_topic and all("Pokrowsk" in title for title in by_topic)
+    assert by_party and all("Pokrowsk" in title for title in by_party)
+    assert not any(other.statement in title for title in by_topic + by_party)
+    assert atom["Content-Type"].startswith("application/atom+xml")
+    assert b"Pokrowsk" in atom.content
+
+
+@pytest.mark.parametrize("status", [Status.DRAFT, Status.IN_REVIEW])
+def test_feed_of_a_draft_claim_is_404(make_claim, client, status):
+    claim = make_claim(status=status)
+    assert (
+        client.get(reverse("claims:claim_feed", args=[claim.slug])).status_code == 404
+    )
+
+
+def test_sitemap_lists_public_claims_in_both_languages(
+    pokrowsk, make_claim, client, settings
+):
+    draft = make_claim(status=Status.DRAFT)
+
+    xml = client.get("/sitemap.xml").content.decode()
+
+    assert f"/claims/{pokrowsk.slug}/" in xml
+    assert f"/de/claims/{pokrowsk.slug}/" in xml
+    assert 'hreflang="de"' in xml
+    assert draft.slug not in xml
+
+
+def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_out_of_archives(
+    client, settings
+):
+    text = client.get("/robots.txt").content.decode()
+    assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in text
+    assert "Disallow: /archive/" in text
+    assert "Disallow: /admin/" in text
+
+
+def test_claim_page_has_canonical_and_sharing_meta(pokrowsk, client, settings):
+    html = client.get(f"/de{pokrowsk.get_absolute_url()}").content.decode()
+
+    assert (
+        f'<link rel="canonical" href="{settings.SITE_URL}/de/claims/{pokrowsk.slug}/">'
+        in html
+    )
+    assert f'hreflang="en" href="{settings.SITE_URL}/claims/{pokrowsk.slug}/"' in html
+    assert '<meta property="og:type" content="article">' in html
+    title = "Falsch: Russische Truppen haben Pokrowsk eingenommen."
+    assert f'<meta property="og:title" content="{title}">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
+
+
+def test_rating_colours_come_from_a_stylesheet(client, rating):
+    css = client.get("/ratings.css").content.decode()
+    false = rating("false")
+    assert (
+        f".badge--false, .dot--false {{ background: {false.colour}; color: #ffffff; }}"
+        in css
+    )
+    assert ".fill--unproven { fill: #5f6b7a; }" in css
+
+
+def test_public_pages_have_no_inline_styles_or_scripts(pokrowsk, client):
+    for url in ["/", pokrowsk.get_absolute_url()]:
+        html = client.get(url).content.decode()
+        assert "style=" not in html
+        scripts = re.findall(r"<script[^>]*>", html)
+        assert all('type="application/ld+json"' in tag for tag in scripts)
+
+
+def test_timeline_is_drawn_as_an_svg_band(pokrowsk, client):
+    html = client.get(pokrowsk.get_absolute_url()).content.decode()
+    figure = html[html.index('<figure class="timeline-chart">') :]
+    figure = figure[: figure.index("</figure>")]
+    assert figure.count("<rect ") == 2
+    assert figure.index("fill--unproven") < figure.index("fill--false")
+    assert "Unproven / still disputed · " in figure
+
+
+def test_home_page_charts_count_claims_by_verdict(pokrowsk, make_claim, client):
+    make_claim(status=Status.PUBLISHED, rating="false")
+    make_claim(status=Status.DRAFT, rating="true")
+
+    response = client.get("/")
+
+    counts = {
+        rating.slug: count for rating, count, _ in response.context["verdict_counts"]
+    }
+    assert counts["false"] == 2 and counts["true"] == 0
+    moves = response.context["verdict_moves"]
+    assert len(moves["columns"]) in (12, 13)
+    given = sum(
+        block["total"] for column in moves["columns"] for block in column["blocks"]
+    )
+    assert given == 3  # two verdicts for Pokrowsk, one for the other public claim

@@ -1,0 +1,219 @@
+"""Full-text search: German and English stemming, sources and archived text,
+ranking, highlighting, hostile queries, and the SQLite fallback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from claims import services
+from claims.models import Capture, Claim, Source
+from tests.conftest import add_source
+
+ROOT = Path(__file__).resolve().parent.parent
+Status = Claim.Status
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="full-text search needs PostgreSQL"
+)
+
+
+def found(client, query):
+    response = client.get("/", {"q": query})
+    assert response.status_code == 200
+    return [claim.slug for claim in response.context["object_list"]]
+
+
+@pytest.fixture
+def seed_claims(make_claim):
+    return {
+        "rubio": make_claim(
+            statement="Rubio ist der erste US-Außenminister seit mehr als 20 Jahren, "
+            "der nicht am Treffen der Nato-Außenminister teilnimmt.",
+            status=Status.PUBLISHED,
+            language="de",
+        ),
+        "putin": make_claim(
+            statement="„Wir haben nicht vor, mit Europa zu kämpfen.“",
+            status=Status.PUBLISHED,
+            language="de",
+            summary="Eine Absichtserklärung lässt sich nicht prüfen.",
+        ),
+        "talks": make_claim(
+            statement="Die Verhandlungen in Moskau dauerten fünf Stunden.",
+            status=Status.PUBLISHED,
+            language="de",
+        ),
+        "trump": make_claim(
+            statement="Donald Trump would end the war within a day of taking office.",
+            status=Status.PUBLISHED,
+            language="en",
+            summary="The war continued.",
+        ),
+        "draft": make_claim(
+            statement="Außenminister im Entwurf", status=Status.DRAFT, language="de"
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Außenminister", ["rubio"]),
+        ("außenminister", ["rubio"]),
+        ("kämpfen", ["putin"]),
+        ("Verhandlung", ["talks"]),  # German stemming: Verhandlungen
+        ("Stunde", ["talks"]),
+        ("ending wars", ["trump"]),  # English stemming
+        ("prüfen", ["putin"]),  # in the summary
+        ('"fünf Stunden"', ["talks"]),
+        ("Moskau -Verhandlungen", []),
+        ("Rubio or Trump", ["rubio", "trump"]),
+    ],
+)
+def test_search_finds_words_in_their_language(seed_claims, client, query, expected):
+    assert sorted(found(client, query)) == sorted(seed_claims[k].slug for k in expected)
+
+
+def test_drafts_are_never_found(seed_claims, client):
+    assert seed_claims["draft"].slug not in found(client, "Entwurf")
+
+
+def test_search_covers_source_titles_quotes_and_archived_text(make_claim, client):
+    by_quote = make_claim(status=Status.PUBLISHED)
+    add_source(by_quote, quote="Gerassimow meldete die Einnahme von Wowtschansk.")
+    by_title = make_claim(status=Status.PUBLISHED)
+    add_source(by_title, title="Lagekarte des Instituts zur Erforschung des Kriegs")
+    by_archive = make_claim(status=Status.PUBLISHED)
+    source = add_source(by_archive, url="https://archive.example/x")
+    capture = source.captures.get()
+    Capture.objects.filter(pk=capture.pk).update(
+        state="succeeded",
+        change="first",
+        text="Satellitenbilder zeigen Zerstörungen in Pokrowsk.",
+    )
+    capture.refresh_from_db()
+    services.update_source_after(capture, source)  # as a finished capture does
+
+    assert found(client, "Wowtschansk") == [by_quote.slug]
+    assert found(client, "Lagekarte") == [by_title.slug]
+    assert found(client, "Satellitenbild") == [by_archive.slug]
+
+
+def test_results_are_ranked_statement_first(make_claim, client):
+    in_archive_text = make_claim(status=Status.PUBLISHED, statement="Etwas anderes.")
+    add_source(in_archive_text, publisher="Bericht über Wowtschansk")
+    in_statement = make_claim(
+        status=Status.PUBLISHED, statement="Wowtschansk ist eingenommen."
+    )
+
+    assert found(client, "Wowtschansk") == [in_statement.slug, in_archive_text.slug]
+
+
+def test_matches_are_highlighted_and_text_escaped(make_claim, client):
+    make_claim(
+        status=Status.PUBLISHED,
+        statement="<b>Pokrowsk</b> ist gefallen & <script>x()</script>",
+    )
+
+    html = client.get("/", {"q": "Pokrowsk"}).content.decode()
+
+    snippet = html[html.index('class="claim-card__snippet"') :]
+    snippet = snippet[: snippet.index("</p>")]
+    assert "<mark>Pokrowsk</mark>" in snippet
+    assert "ist gefallen &amp;" in snippet
+    assert "<script>" not in snippet and "<b>" not in snippet
+
+
+def test_search_vectors_follow_edits(make_claim, client):
+    claim = make_claim(status=Status.PUBLISHED, statement="Alter Wortlaut.")
+    assert found(client, "Wortlaut") == [claim.slug]
+
+    claim.statement = "Neue Formulierung."
+    claim.save()
+    source = add_source(claim, quote="Zitat über Charkiw")
+
+    assert found(client, "Wortlaut") == []
+    assert found(client, "Formulierung") == [claim.slug]
+    assert found(client, "Charkiw") == [claim.slug]
+
+    source.delete()
+    assert found(client, "Charkiw") == []
+
+
+def test_renaming_a_party_updates_the_claims_it_made(make_claim, make_party, client):
+    party = make_party("Generalstab")
+    claim = make_claim(status=Status.PUBLISHED, claimant=party)
+    party.name = "Verteidigungsministerium"
+    party.save()
+    assert found(client, "Verteidigungsministerium") == [claim.slug]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "'\"&|!:*()<>\\%_",
+        "Pokrowsk & | !",
+        "a:*",
+        "(((",
+        '"',
+        "-",
+        "or or or",
+        "\x00",
+        "Ünïcödé ✓ 🕊️",
+    ],
+)
+def test_query_syntax_never_raises(seed_claims, client, query):
+    response = client.get("/", {"q": query})
+    assert response.status_code == 200
+
+
+def test_ten_kilobyte_query_gets_a_normal_page(seed_claims, client):
+    response = client.get("/", {"q": "Pokrowsk " * 1200})
+    assert response.status_code == 200
+    assert "at most 200 characters" in response.content.decode()
+
+
+def test_sqlite_fallback_search_works(tmp_path):
+    """Embedded mode has no full-text search; substring search still works."""
+    env = {**os.environ, "VAR_DIR": str(tmp_path), "DEBUG": "true"}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    script = (
+        "from django.test import Client;"
+        "from django.test.utils import setup_test_environment;"
+        "setup_test_environment(); c = Client();"
+        "r = c.get('/', {'q': 'Außenminister'});"
+        "print(r.status_code, [x.slug for x in r.context['object_list']])"
+    )
+    for command in (["migrate", "-v0"], ["loaddemo"], ["shell", "-c", script]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(
+        "200 ['rubio-erstmals-seit-20-jahren-nicht-beim-nato-treffen']"
+    )
+
+
+def test_gin_index_serves_the_search(seed_claims):
+    from claims import search
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        plan = Claim.objects.filter(search.matches("Außenminister")).explain()
+        cursor.execute("SET enable_seqscan = on")
+    assert "Bitmap Index Scan on claim_search_vector_gin" in plan
+
+
+def test_source_sets_are_kept_with_stance(seed_claims):
+    # guards the fixture: sources on other claims don't leak into the vector
+    assert not Source.objects.exists()
