@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 POLITENESS = ("CAPTURE_PER_HOST_CONCURRENCY", "CAPTURE_PER_HOST_INTERVAL")
 
 
-def project_env(*, database_url, redis_url, name, workdir, **settings):
-    """Environment for the harness and its workers: production-like settings
-    (DEBUG off), and a queue, cache prefix and storage used by nobody else."""
+def project_env(*, database_url, redis_url, name, workdir):
+    """Environment for the harness and its workers: the project's settings with
+    DEBUG off, as in production, and a database, queue, cache prefix and
+    storage used by nobody else. BENCH_SETTINGS names another settings module
+    (say, one that changes something for an experiment)."""
     env = {
         "DJANGO_SETTINGS_MODULE": os.environ.get("BENCH_SETTINGS", "bench.settings"),
         "BENCH_STATIC_ROOT": str(workdir / "static"),
@@ -36,7 +38,6 @@ def project_env(*, database_url, redis_url, name, workdir, **settings):
         "SECRET_KEY": "benchmark-only-not-a-secret",
         "ALLOWED_HOSTS": "localhost",
     }
-    env.update({key: str(value) for key, value in settings.items()})
     return env
 
 

@@ -5,11 +5,9 @@ in them, and the rating scale. The claim list shares the HTML list's filters.
 """
 
 import django_filters
-from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 from django.http import JsonResponse
 from django.urls import path, re_path
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +23,8 @@ from .filters import ClaimFilter, language_choices
 from .models import Capture, Claim, Party, Rating, Source, Topic
 
 app_name = "api"
+
+SLUG = "[-a-zA-Z0-9_]+"  # as Django's slug path converter
 
 # Columns of a capture that only its detail shows.
 CAPTURE_DETAIL_FIELDS = [
@@ -159,12 +159,9 @@ class PublicSchema(AutoSchema):
 class PublicViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = PageNumbers
     schema = PublicSchema()
-
-    def dispatch(self, request, *args, **kwargs):
-        # The API is language-neutral: labels come in every language, links go
-        # to the unprefixed pages, and messages are the same for every reader.
-        with translation.override(settings.LANGUAGE_CODE):
-            return super().dispatch(request, *args, **kwargs)
+    # Anything else in the URL is a 404 before the database sees it (which
+    # would fail on a NUL character, for one).
+    lookup_value_regex = "[0-9]+"
 
     def filter_queryset(self, queryset):
         # The filters narrow lists; an object's own URL ignores them.
@@ -177,6 +174,7 @@ class ClaimViewSet(PublicViewSet):
     """Public claims. The list, newest verdict first, takes the HTML list's filters."""
 
     lookup_field = "slug"
+    lookup_value_regex = SLUG
     filterset_class = PublicClaimFilter
 
     def get_queryset(self):
@@ -195,6 +193,7 @@ class PartyViewSet(PublicViewSet):
     """Parties that public claims name, as claimant or as a source's party."""
 
     lookup_field = "slug"
+    lookup_value_regex = SLUG
     queryset = public_parties()
     serializer_class = api.PartySerializer
 
@@ -203,6 +202,7 @@ class TopicViewSet(PublicViewSet):
     """Topics of public claims."""
 
     lookup_field = "slug"
+    lookup_value_regex = SLUG
     queryset = public_topics()
     serializer_class = api.TopicSerializer
 
@@ -246,6 +246,7 @@ class RatingViewSet(PublicViewSet):
     """The verdict scale, in its order: "true" first."""
 
     lookup_field = "slug"
+    lookup_value_regex = SLUG
     queryset = Rating.objects.all()
     serializer_class = api.RatingSerializer
 
@@ -267,6 +268,7 @@ router.register("ratings", RatingViewSet, basename="rating")
 urlpatterns = [
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     *router.urls,
-    # Only paths with the slash, so that /api/claims still redirects to /api/claims/.
-    re_path(r"^.*/$", not_found),
+    # Any path that ends in a slash (newlines included), so that /api/claims
+    # still redirects to /api/claims/.
+    re_path(r"^[\s\S]*/$", not_found),
 ]

@@ -508,3 +508,17 @@ class ClaimInReview(Claim):
         proxy = True
         verbose_name = _("claim awaiting review")
         verbose_name_plural = _("review queue")
+
+
+class Heartbeat(models.Model):
+    """When a background process last checked in: beat, and each worker."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    seen_at = models.DateTimeField(_("seen at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return self.name

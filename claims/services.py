@@ -28,7 +28,7 @@ from .capture import (
     RevisitTarget,
 )
 from .capture import capture as capture_url
-from .models import Capture, Claim, Rating, Source, VerdictChange
+from .models import Capture, Claim, Heartbeat, Rating, Source, VerdictChange
 
 logger = logging.getLogger(__name__)
 
@@ -414,3 +414,45 @@ def capture_again(*, source: Source, user) -> Capture:
     if not permissions.can_edit(user):
         raise PermissionDenied(_("Only editors and reviewers may request captures."))
     return source.request_capture(Capture.Kind.MANUAL)
+
+
+# Health
+
+
+def record_heartbeat(name: str) -> None:
+    Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+
+
+def health() -> dict:
+    """The state of each part the workbench needs; "ok" is True only if all are."""
+    checks = {
+        "database": check(lambda: Claim.objects.exists()),
+        "redis": check(ping_redis) if settings.REDIS_URL else {"ok": True},
+        "worker": last_seen("worker:"),
+        "beat": last_seen("beat"),
+    }
+    return {"ok": all(part["ok"] for part in checks.values()), "checks": checks}
+
+
+def check(probe) -> dict:
+    try:
+        probe()
+    except Exception as error:
+        return {"ok": False, "error": error.__class__.__name__}
+    return {"ok": True}
+
+
+def ping_redis() -> None:
+    politeness.redis_client(settings.REDIS_URL).ping()
+
+
+def last_seen(prefix: str) -> dict:
+    try:
+        beats = Heartbeat.objects.filter(name__startswith=prefix)
+        latest = beats.order_by("-seen_at").values_list("seen_at", flat=True).first()
+    except Exception as error:
+        return {"ok": False, "error": error.__class__.__name__}
+    if latest is None:
+        return {"ok": False, "error": "never seen"}
+    age = (timezone.now() - latest).total_seconds()
+    return {"ok": age <= settings.HEARTBEAT_STALE_AFTER, "seconds_ago": round(age)}

@@ -1,4 +1,5 @@
 from celery import shared_task
+from celery.signals import before_task_publish
 
 from . import services
 
@@ -21,3 +22,15 @@ def sweep_captures() -> None:
 def recheck_live_pages() -> None:
     """Capture each cited link again once its re-check interval has passed."""
     services.schedule_rechecks()
+
+
+@shared_task(ignore_result=True, expires=60)
+def heartbeat() -> None:
+    """Scheduled by beat, run by a worker: both are alive."""
+    services.record_heartbeat(f"worker:{heartbeat.request.hostname}")
+
+
+@before_task_publish.connect(sender="claims.tasks.heartbeat")
+def beat_checks_in(**kwargs) -> None:
+    # Only beat publishes the heartbeat task, so this runs in beat's process.
+    services.record_heartbeat("beat")

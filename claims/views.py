@@ -17,13 +17,13 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import DetailView
 from django_filters.views import FilterView
 from w3lib.encoding import html_to_unicode
 
-from . import charts, claimreview, permissions, timeline
+from . import charts, claimreview, permissions, services, timeline
 from .caching import cache_public_page
 from .capture import read_payload
 from .filters import ClaimFilter
@@ -317,6 +317,16 @@ def ratings_css(request):
         for rating in Rating.objects.all()
     ]
     return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
+
+
+@never_cache
+def healthz(request):
+    """For load balancers and monitoring: 200 when all is well, else 503."""
+    state = services.health()
+    return JsonResponse(
+        {"status": "ok" if state["ok"] else "down", **state["checks"]},
+        status=200 if state["ok"] else 503,
+    )
 
 
 def favicon(request):

@@ -1,9 +1,22 @@
+import logging.config
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
 
 app = Celery("factcheck")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Binds each task's id to the log lines written while it runs.
+app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+@setup_logging.connect
+def use_django_logging(**kwargs):
+    """Workers log like the web process (settings.LOGGING), not Celery's way."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

@@ -10,6 +10,7 @@ from claims.sitemaps import SITEMAPS
 urlpatterns = [
     path("api/", include("claims.api")),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("healthz", views.healthz, name="healthz"),
     path("ratings.css", views.ratings_css, name="ratings_css"),
     path("favicon.ico", views.favicon),
     path(

@@ -507,6 +507,9 @@ def test_a_page_beyond_the_last_is_a_400_on_every_list(world, client):
         "/api/captures/99999999999999999999999/",
         "/api/sources/-1/",
         "/api/claims/a.b/",
+        "/api/claims/%00/",
+        "/api/parties/nul%00/",
+        "/api/ratings/new%0Aline/",
         "/api/no-such-endpoint/",
     ],
 )
@@ -518,12 +521,21 @@ def test_unknown_urls_get_a_json_404(db, client, path):
     assert "detail" in response.json()
 
 
+def test_api_root_lists_the_endpoints(db, client):
+    assert client.get("/api/").json() == {
+        name: f"http://testserver/api/{name}/"
+        for name in ("claims", "parties", "topics", "sources", "captures", "ratings")
+    }
+
+
 def test_api_is_read_only(world, client):
     claim = reverse("api:claim-detail", kwargs={"slug": world["published"].slug})
     for url in (CLAIMS, claim):
         for method in ("post", "put", "patch", "delete"):
             response = getattr(client, method)(url, {}, content_type="application/json")
             assert response.status_code == 405, (method, url)
+        assert client.head(url).status_code == 200
+        assert client.options(url).status_code == 200
 
 
 # Query counts: constant however many claims, sources and captures there are.
@@ -615,7 +627,7 @@ api = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
 @api.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=300,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
