@@ -126,6 +126,7 @@ def main(argv=None):
     os.environ.update(env)
     for key in stack.POLITENESS:
         os.environ.pop(key, None)  # each worker gets its own, see worker_env()
+    os.environ["LOG_LEVEL"] = "WARNING"  # the harness's own logs; workers log INFO
     ok = False
     try:
         print(f"Creating database {args.database} …", flush=True)
@@ -188,7 +189,7 @@ def run(args, workdir):
 
 def worker_env(politeness):
     """A worker's environment; politeness None leaves the project's defaults."""
-    env = dict(os.environ)
+    env = dict(os.environ, LOG_LEVEL="INFO")  # Worker.tasks_run() reads the log
     if politeness:
         env["CAPTURE_PER_HOST_CONCURRENCY"] = str(politeness[0])
         env["CAPTURE_PER_HOST_INTERVAL"] = str(politeness[1])
@@ -232,12 +233,14 @@ def new_claims(label, count):
 
 
 def add_sources(party, claims, urls):
-    """Cite the URLs in the given order, spread evenly over the claims."""
+    """Cite the URLs in the given order, claim by claim, as an editor adds a
+    claim's sources one after the other."""
     from claims.models import Source
 
+    per_claim = math.ceil(len(urls) / len(claims))
     for number, url in enumerate(urls):
         Source.objects.create(
-            claim=claims[number % len(claims)], party=party, stance="asserts", url=url
+            claim=claims[number // per_claim], party=party, stance="asserts", url=url
         )
 
 
@@ -301,7 +304,7 @@ def throughput(args, workdir, sites, label, concurrency, politeness):
             saved = time.time()
             wait_for_captures(party, args.urls, timeout)
         after = cpu_snapshot(worker, sites)
-        tasks = worker.tasks_run()
+    tasks = worker.tasks_run()  # once stopped: it logs a task after recording it
     cpu = {key: after[key] - before[key] for key in before}
     cpu["postgres"] = postgres.seconds()
     captures = captures_of(party)
@@ -445,8 +448,9 @@ def render_throughput(args, runs, cores):
         f"different for every URL) on {args.hosts} sites, 127.0.0.1 … "
         f"127.0.0.{args.hosts}, each answering every request after "
         f"{args.delay * 1000:.0f} ms. The harness saves one source per URL, "
-        f"{args.sources_per_claim} per claim, in a shuffled order (seed "
-        f"{args.seed}); each save queues its capture job, as in the application. "
+        f"claim by claim, {args.sources_per_claim} per claim, with the URLs in "
+        f"a shuffled order (seed {args.seed}); each save queues its capture "
+        "job, as in the application. "
         "One `celery -A factcheck worker --pool=prefork` per run, DEBUG off. Wall "
         "time runs from the first save to the last capture's `finished_at`; "
         "ideal = URLs × delay ÷ concurrency.",
@@ -460,7 +464,7 @@ def render_throughput(args, runs, cores):
     for run in runs:
         cpu = run.cpu
         own = cpu["harness"] + cpu["sites"]
-        rest = cpu["machine"] - cpu["worker"] - own - cpu["postgres"]
+        rest = cpu["machine"] - own_cpu(run)
         lines.append(
             f"| {run.label} | {run.concurrency} | "
             f"{run.per_host[0]} / {run.per_host[1]:g} s | {seconds(run.wall)} | "
@@ -497,7 +501,7 @@ def render_throughput(args, runs, cores):
             f"{seconds(TARGET_RATIO * measured.ideal)} at concurrency "
             f"{measured.concurrency}: {verdict} ({seconds(measured.wall)}, "
             f"{measured.ratio:.2f} × ideal). The benchmark's own CPU time (worker, "
-            f"harness and sites, PostgreSQL) was {floor * cores:.1f} s, so even "
+            f"harness and sites, PostgreSQL) was {own_cpu(measured):.1f} s, so even "
             "with the whole machine to itself this run could not have finished "
             f"in under {seconds(floor)} on {cores} cores."
         )
@@ -511,11 +515,15 @@ def render_throughput(args, runs, cores):
     return lines
 
 
+def own_cpu(run):
+    """CPU seconds of the benchmark itself: worker, harness, sites, PostgreSQL."""
+    cpu = run.cpu
+    return cpu["worker"] + cpu["harness"] + cpu["sites"] + cpu["postgres"]
+
+
 def cpu_floor(run, cores):
     """Shortest wall time the run's own CPU time allows on `cores` cores."""
-    cpu = run.cpu
-    own = cpu["worker"] + cpu["harness"] + cpu["sites"] + cpu["postgres"]
-    return own / cores
+    return own_cpu(run) / cores
 
 
 def render_choices(args, measured, defaults, cores):
@@ -600,9 +608,10 @@ HISTORY = [
     "",
     "| date | commit | load | concurrency | per host | baseline | measured "
     "| ideal | measured ÷ ideal | baseline ÷ measured | default politeness "
-    "| idle child | peak RSS HTML | peak RSS binary |",
+    "| idle child | peak RSS HTML | peak RSS binary "
+    "| CPU s used elsewhere during measured |",
     "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: "
-    "| ---: | ---: | ---: |",
+    "| ---: | ---: | ---: | ---: |",
 ]
 
 
@@ -610,6 +619,7 @@ def history_row(results):
     runs = {run.label: run for run in results["throughput"]}
     baseline, measured, defaults = runs["baseline"], runs["measured"], runs["defaults"]
     peaks = {run.kind: mib(run.peak_rss) for run in results["memory"]}
+    elsewhere = measured.cpu["machine"] - own_cpu(measured)
     return (
         f"| {results['started']:%Y-%m-%d %H:%M} | {results['commit']} | "
         f"{results['machine']['load'][0]:.2f} | {measured.concurrency} | "
@@ -617,7 +627,8 @@ def history_row(results):
         f"{seconds(baseline.wall)} | {seconds(measured.wall)} | "
         f"{seconds(measured.ideal)} | {measured.ratio:.2f} | "
         f"{baseline.wall / measured.wall:.1f} | {seconds(defaults.wall)} | "
-        f"{mib(results['memory'][0].idle_rss)} | {peaks['big']} | {peaks['blob']} |"
+        f"{mib(results['memory'][0].idle_rss)} | {peaks['big']} | {peaks['blob']} | "
+        f"{elsewhere:.1f} s |"
     )
 
 

@@ -5,10 +5,9 @@ in them, and the rating scale. The claim list shares the HTML list's filters.
 """
 
 import django_filters
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.http import JsonResponse
 from django.urls import path, re_path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,8 +18,8 @@ from rest_framework.routers import DefaultRouter
 
 from . import serializers as api
 from . import views
-from .filters import ClaimFilter, language_choices
-from .models import Capture, Claim, Party, Rating, Source, Topic
+from .filters import ClaimFilter, public_parties, public_topics
+from .models import Capture, Claim, Rating, Source
 
 app_name = "api"
 
@@ -48,35 +47,8 @@ def public_captures():
     )
 
 
-def public_parties():
-    """Parties that public claims name, as claimant or as a source's party."""
-    claimant = Claim.objects.public().filter(claimant=OuterRef("pk"))
-    cited = public_sources().filter(party=OuterRef("pk"))
-    return Party.objects.filter(Exists(claimant) | Exists(cited))
-
-
-def public_topics():
-    return Topic.objects.filter(
-        Exists(Claim.objects.public().filter(topics=OuterRef("pk")))
-    )
-
-
 class PublicClaimFilter(ClaimFilter):
-    """The HTML list's filters. The party and topic filters know only public
-    ones, so that "unknown party" cannot tell which parties drafts name."""
-
-    # A language filter of its own, whose choices are looked up when used. The
-    # schema generator builds the form field of a filter with a fixed list of
-    # choices, and a filter keeps its field: ClaimFilter's shared language
-    # filter would then offer no language at all, on the HTML list too.
-    language = django_filters.ChoiceFilter(
-        label=_("Language"), choices=language_choices
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["party"].queryset = public_parties()
-        self.filters["topic"].queryset = public_topics()
+    """The HTML list's filters, described for the schema."""
 
     # The method hides the filter's type from the schema generator: a slug.
     @extend_schema_field(OpenApiTypes.STR)

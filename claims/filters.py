@@ -11,6 +11,33 @@ PUBLIC_STATUS_CHOICES = [
 ]
 
 
+def public_parties(request=None):
+    """Parties that public claims name, as claimant or as a source's party;
+    the others would give away what drafts are about."""
+    claimant = Claim.objects.public().filter(claimant=OuterRef("pk"))
+    cited = Source.objects.filter(
+        party=OuterRef("pk"), claim__status__in=Claim.PUBLIC_STATUSES
+    )
+    return Party.objects.filter(Exists(claimant) | Exists(cited))
+
+
+def public_topics(request=None):
+    return Topic.objects.filter(
+        Exists(Claim.objects.public().filter(topics=OuterRef("pk")))
+    )
+
+
+def language_choices():
+    """The languages that public claims are in, named in the reader's language."""
+    names = dict(Claim._meta.get_field("language").choices)
+    codes = (
+        Claim.objects.public().order_by().values_list("language", flat=True).distinct()
+    )
+    return sorted(
+        ((code, names.get(code, code)) for code in codes), key=lambda c: str(c[1])
+    )
+
+
 class ClaimFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -33,7 +60,7 @@ class ClaimFilter(django_filters.FilterSet):
     party = django_filters.ModelChoiceFilter(
         label=_("Party"),
         to_field_name="slug",
-        queryset=Party.objects.all(),
+        queryset=public_parties,
         method="involving_party",
         empty_label=_("Any party"),
     )
@@ -41,11 +68,13 @@ class ClaimFilter(django_filters.FilterSet):
         label=_("Topic"),
         field_name="topics",
         to_field_name="slug",
-        queryset=Topic.objects.all(),
+        queryset=public_topics,
         empty_label=_("Any topic"),
     )
+    # Choices looked up when used: a fixed list would be built once, by
+    # whatever touches the filter first (the API schema generator does).
     language = django_filters.ChoiceFilter(
-        label=_("Language"), choices=[], empty_label=_("Any language")
+        label=_("Language"), choices=language_choices, empty_label=_("Any language")
     )
     made = django_filters.DateFromToRangeFilter(
         label=_("Claim made between"),
@@ -56,10 +85,6 @@ class ClaimFilter(django_filters.FilterSet):
     class Meta:
         model = Claim
         fields = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.filters["language"].extra["choices"] = language_choices()
 
     def involving_party(self, queryset, name, party):
         """Claims the party made, or on which a source speaks for it."""
@@ -84,14 +109,3 @@ class ClaimFilter(django_filters.FilterSet):
             | Q(claimant__name__icontains=text)
             | Exists(in_sources)
         )
-
-
-def language_choices():
-    """The languages that public claims are in, named in the reader's language."""
-    names = dict(Claim._meta.get_field("language").choices)
-    codes = (
-        Claim.objects.public().order_by().values_list("language", flat=True).distinct()
-    )
-    return sorted(
-        ((code, names.get(code, code)) for code in codes), key=lambda c: str(c[1])
-    )

@@ -24,9 +24,8 @@ class OptionalIRIField(IRIField):
 
 
 class PublicSerializer(serializers.ModelSerializer):
-    # Every field read-only, so that the schema says each is always present.
-
     def get_fields(self):
+        # Every field read-only, so that the schema says each is always present.
         fields = super().get_fields()
         for field in fields.values():
             field.read_only = True

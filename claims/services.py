@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -456,3 +456,19 @@ def last_seen(prefix: str) -> dict:
         return {"ok": False, "error": "never seen"}
     age = (timezone.now() - latest).total_seconds()
     return {"ok": age <= settings.HEARTBEAT_STALE_AFTER, "seconds_ago": round(age)}
+
+
+def capture_queue_summary() -> dict:
+    """Waiting, running and recently failed captures, and how long the oldest
+    waiting one has waited."""
+    since = timezone.now() - datetime.timedelta(hours=24)
+    State = Capture.State
+    return Capture.objects.aggregate(
+        pending=Count("pk", filter=Q(state=State.PENDING)),
+        running=Count("pk", filter=Q(state=State.RUNNING)),
+        failed_24h=Count("pk", filter=Q(state=State.FAILED, finished_at__gte=since)),
+        succeeded_24h=Count(
+            "pk", filter=Q(state=State.SUCCEEDED, finished_at__gte=since)
+        ),
+        oldest_pending=Min("created_at", filter=Q(state=State.PENDING)),
+    )

@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     "axes.middleware.AxesMiddleware",
+    "claims.middleware.AdminContentSecurityPolicy",
     "django_structlog.middlewares.RequestMiddleware",
 ]
 
@@ -377,22 +378,19 @@ SECURE_CSP = {
     "base-uri": ["'none'"],
     "object-src": ["'none'"],
 }
+ADMIN_CSP = SECURE_CSP | {"style-src": ["'self'", "'unsafe-inline'"]}
 
 # Admin login throttling (django-axes): lock a username, and separately an
 # address, after AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES. Behind
 # TRUSTED_PROXY_COUNT proxies the client address is read from X-Forwarded-For,
 # counting from the right, so a client cannot spoof it; with no proxy only
-# REMOTE_ADDR counts.
+# REMOTE_ADDR counts (factcheck/client_ip.py).
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
-if TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "factcheck.client_ip.client_ip"
 
 # Backups (django-dbbackup): `manage.py backup` / `manage.py restore`.
 DBBACKUP_CLEANUP_KEEP = envint("BACKUP_KEEP", 10)
@@ -411,7 +409,9 @@ CELERY_BEAT_SCHEDULE["heartbeat"] = {
 LOG_FORMAT = env("LOG_FORMAT", "console" if DEBUG else "json")
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
 if LOG_FORMAT not in ("json", "console"):
-    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}")
+    raise ImproperlyConfigured(
+        f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}"
+    )
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 LOGGING = {
     "version": 1,

@@ -48,8 +48,10 @@ def transactional_db(transactional_db):
     groups = importlib.import_module(
         "claims.migrations.0003_editor_and_reviewer_groups"
     )
+    captures = importlib.import_module("claims.migrations.0007_desk_may_view_captures")
     scale.seed_scale(apps, None)
     groups.create_groups(apps, None)
+    captures.grant(apps, None)
 
 
 def make_user(username, group=None, **extra):

@@ -338,3 +338,20 @@ def test_claim_list_query_count_is_constant(
     with django_assert_num_queries(10):
         response = anonymous_client.get(LIST)
     assert len(response.context["object_list"]) == 20
+
+
+def test_filter_choices_never_name_what_only_drafts_mention(
+    make_claim, make_party, make_topic, anonymous_client
+):
+    secret_party = make_party("GEHEIM Partei")
+    secret_topic = make_topic("GEHEIM Thema")
+    draft = make_claim(claimant=secret_party, topics=[secret_topic], language="uk")
+    add_source(draft, party=make_party("GEHEIM Quelle"))
+    make_claim(status=Status.PUBLISHED, language="de")
+
+    html = anonymous_client.get(LIST).content.decode()
+
+    assert "GEHEIM" not in html
+    assert "Ukrainian" not in html
+    response = anonymous_client.get(LIST, {"party": secret_party.slug})
+    assert "Select a valid choice" in response.content.decode()

@@ -1,0 +1,341 @@
+"""`manage.py backup` and `manage.py restore`: the database and the archive."""
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dbbackup import settings as dbbackup_settings
+from dbbackup import utils
+from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import CommandError, call_command
+from django.db import connection, connections
+from django.db.migrations.executor import MigrationExecutor
+
+from claims import services
+from claims.capture import read_payload
+from claims.models import Capture, Claim, Rating, Source, VerdictChange
+from tests.capture_servers import Server, respond
+from tests.conftest import add_source
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = {
+    "/kremlin": "Armeegeneral Gerassimow meldete die Einnahme von Pokrowsk.",
+    "/isw": "The ISW assesses that Russian forces have not seized Pokrovsk.",
+    "/kyiv": "Der ukrainische Generalstab bestreitet die Einnahme der Stadt.",
+}
+LATER = {"/later": "Neue Satellitenbilder zeigen Kämpfe im Stadtzentrum."}
+
+
+def page(text):
+    return respond(
+        f"<html><head><title>{text[:20]}</title></head><body><article><p>{text} "
+        f"{text}</p></article></body></html>".encode(),
+        headers=(("Content-Type", "text/html; charset=utf-8"),),
+    )
+
+
+@pytest.fixture
+def backup_dir(tmp_path, monkeypatch):
+    """A private BACKUP_DIR. dbbackup reads STORAGES["dbbackup"] once, when it
+    is imported, so the settings fixture cannot redirect it."""
+    location = tmp_path / "backups"
+    monkeypatch.setattr(
+        dbbackup_settings, "STORAGE_OPTIONS", {"location": str(location)}
+    )
+    return location
+
+
+@pytest.fixture
+def server():
+    routes = {path: page(text) for path, text in (PAGES | LATER).items()}
+    with Server(routes) as server:
+        yield server
+
+
+@pytest.fixture
+def archived_claim(transactional_db, capture_settings, make_claim, server):
+    """A published claim with a revised verdict and three archived sources."""
+    claim = make_claim(status=Claim.Status.PUBLISHED, rating="unproven")
+    services.set_verdict(
+        claim=claim,
+        reviewer=User.objects.get(username="workflow-robot"),
+        rating=Rating.objects.get(slug="false"),
+        note="Das ISW widerspricht.",
+    )
+    for stance, path in zip(Source.Stance, PAGES, strict=False):
+        source = add_source(claim, stance=stance, url=server.url(path))
+        services.run_capture(capture_id=source.captures.get().pk)
+    return claim
+
+
+def snapshot(slug):
+    """Everything the public claim page shows, as plain data."""
+    return {
+        "claim": list(
+            Claim.objects.filter(slug=slug).values(
+                "pk", "statement", "status", "rating__slug", "summary", "verdict_at"
+            )
+        ),
+        "sources": list(
+            Source.objects.filter(claim__slug=slug)
+            .order_by("pk")
+            .values("pk", "url", "stance", "party__name", "cited_capture")
+        ),
+        "verdicts": list(
+            VerdictChange.objects.filter(claim__slug=slug)
+            .order_by("pk")
+            .values("previous_rating__slug", "rating__slug", "note", "changed_at")
+        ),
+        "captures": list(
+            Capture.objects.filter(source__claim__slug=slug)
+            .order_by("pk")
+            .values("pk", "state", "warc", "warc_sha256", "payload_sha256")
+        ),
+    }
+
+
+def sha256_of(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def payload_sha256_of(path):
+    digest = hashlib.sha256()
+    with path.open("rb") as warc:
+        _, chunks = read_payload(warc)
+        for chunk in chunks:
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run(name, **options):
+    out = io.StringIO()
+    call_command(name, stdout=out, **options)
+    return out.getvalue()
+
+
+def test_restore_brings_back_the_claim_and_every_artifact_intact(
+    archived_claim, backup_dir, capture_settings, make_claim, server
+):
+    archive = Path(capture_settings.MEDIA_ROOT)
+    before = snapshot(archived_claim.slug)
+    captures = before["captures"]
+    assert len(captures) == 3 and len(before["verdicts"]) == 2
+    assert {capture["state"] for capture in captures} == {"succeeded"}
+    for capture in captures:
+        assert sha256_of(archive / capture["warc"]) == capture["warc_sha256"]
+
+    run("backup")
+
+    # After the backup: a new claim is archived, the old one is deleted, one
+    # of its WARC files is altered and another removed.
+    later = make_claim()
+    later_source = add_source(later, url=server.url("/later"))
+    services.run_capture(capture_id=later_source.captures.get().pk)
+    later_warc = Capture.objects.get(source=later_source).warc.name
+    Claim.objects.filter(pk=archived_claim.pk).delete()
+    altered = archive / captures[0]["warc"]
+    altered.write_bytes(altered.read_bytes()[:-20] + b"x" * 20)
+    (archive / captures[1]["warc"]).unlink()
+
+    connections.close_all()  # pg_restore drops the tables this process used
+    output = run("restore", interactive=False)
+
+    assert snapshot(archived_claim.slug) == before
+    for capture in captures:
+        path = archive / capture["warc"]
+        assert sha256_of(path) == capture["warc_sha256"]
+        assert payload_sha256_of(path) == capture["payload_sha256"]
+    assert "3 captures checked, 0 missing or altered." in output
+    run("verifyarchive")
+    # What was made after the backup is gone from the database; its WARC file
+    # is left in place and reported.
+    assert not Claim.objects.filter(pk=later.pk).exists()
+    assert (archive / later_warc).is_file()
+    assert later_warc in output
+
+
+def test_restored_database_takes_new_rows_and_is_fully_migrated(
+    archived_claim, backup_dir, server
+):
+    run("backup")
+    connections.close_all()
+    run("restore", interactive=False)
+
+    # Sequences, content types and the migrations table came back with the
+    # data: new rows get fresh keys and nothing is left to migrate.
+    newest = Capture.objects.order_by("-pk").first().pk
+    source = add_source(archived_claim, url=server.url("/kyiv") + "?again")
+    assert source.captures.get().pk > newest
+    assert ContentType.objects.get_for_model(Claim).model_class() is Claim
+    executor = MigrationExecutor(connection)
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+
+
+def test_backup_prints_the_names_and_sizes_of_the_files_it_wrote(
+    archived_claim, backup_dir
+):
+    output = run("backup")
+
+    written = sorted(backup_dir.iterdir())
+    database, metadata, archive = written
+    assert database.name.startswith(connection.settings_dict["NAME"])
+    assert database.name.endswith(".psql.bin")
+    assert metadata.name == f"{database.name}.metadata"
+    assert archive.name.endswith(".tar")
+    size = utils.bytes_to_str(database.stat().st_size)
+    assert f"Database  {database} ({size})" in output
+    size = utils.bytes_to_str(archive.stat().st_size)
+    assert f"Archive   {archive} (3 files, {size})" in output
+    assert f"Backups are in {backup_dir}" in output
+
+
+def test_restore_without_any_backup_fails_and_says_where_it_looked(db, backup_dir):
+    with pytest.raises(CommandError) as error:
+        run("restore", interactive=False)
+
+    assert error.value.returncode == 1
+    assert str(error.value).startswith(f"No database backup in {backup_dir}.")
+
+
+def test_restore_of_a_named_backup_that_does_not_exist_fails(
+    transactional_db, backup_dir
+):
+    run("backup")
+
+    with pytest.raises(CommandError, match=r"No database backup named nope\.psql"):
+        run("restore", database_backup="nope.psql.bin", interactive=False)
+    with pytest.raises(CommandError, match=r"No archive backup named nope\.tar"):
+        run("restore", archive_backup="nope.tar", interactive=False)
+
+
+def test_restore_refuses_an_archive_backup_from_another_run(
+    transactional_db, backup_dir
+):
+    """Restoring the newest archive backup with an older database, or the other
+    way round, could leave captures without their files."""
+    run("backup")
+    (archive,) = backup_dir.glob("*.tar")
+    archive.unlink()
+
+    with pytest.raises(CommandError, match="No archive backup made together with"):
+        run("restore", interactive=False)
+
+
+def test_backup_without_pg_dump_says_what_to_install(
+    db, backup_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(CommandError) as error:
+        run("backup")
+
+    assert error.value.returncode == 1
+    assert "pg_dump was not found on PATH" in str(error.value)
+    assert "apt install postgresql-client" in str(error.value)
+    assert not backup_dir.exists()
+
+
+def test_backup_of_an_unreachable_database_exits_1_and_says_what_to_check(
+    tmp_path,
+):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "backup"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:9/factcheck",
+            "BACKUP_DIR": str(tmp_path / "backups"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "Cannot connect to the database 'factcheck'" in result.stderr
+    assert "Check DATABASE_URL" in result.stderr
+    assert not (tmp_path / "backups").exists()
+
+
+def test_backup_with_the_archive_in_s3_backs_up_only_the_database(
+    transactional_db, backup_dir, settings
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {"bucket_name": "evidence", "location": "warcs"},
+        },
+    }
+
+    output = run("backup")
+
+    assert [path.suffix for path in sorted(backup_dir.iterdir())] == [
+        ".bin",
+        ".metadata",
+    ]
+    assert "Archive   not backed up: it lives in S3 (s3://evidence/warcs)" in output
+    assert "turn on versioning" in output
+
+
+def test_backup_keeps_the_newest_backup_keep_backups_of_each_kind(
+    transactional_db, backup_dir, settings
+):
+    settings.DBBACKUP_CLEANUP_KEEP = 2
+    backup_dir.mkdir()
+    for day in (1, 2, 3):
+        (backup_dir / f"old-host-2020-01-0{day}-120000.psql.bin").write_bytes(b"")
+        (backup_dir / f"host-2020-01-0{day}-120000.tar").write_bytes(b"")
+
+    run("backup")
+
+    left = sorted(path.name for path in backup_dir.iterdir())
+    assert [name for name in left if "2020" in name] == [
+        "host-2020-01-03-120000.tar",
+        "old-host-2020-01-03-120000.psql.bin",
+    ]
+    assert len(left) == 5  # and this run's two files with the dump's metadata
+
+
+def test_sqlite_round_trip_in_embedded_mode(tmp_path, server):
+    """With no DATABASE_URL the database is SQLite in WAL mode; the restore
+    must win over the WAL, not be undone by it."""
+    environment = {
+        **os.environ,
+        "VAR_DIR": str(tmp_path / "var"),
+        "ARCHIVE_ROOT": str(tmp_path / "archive"),
+        "BACKUP_DIR": str(tmp_path / "backups"),
+        "CAPTURE_ALLOW_NETWORKS": "127.0.0.1/32",
+    }
+    environment.pop("DATABASE_URL", None)
+
+    def manage(*args):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    manage("migrate", "-v0")
+    kept = json.loads(manage("capture", server.url("/kremlin"), "--json"))
+    output = manage("backup")
+    assert ".sqlite3.gz (" in output and "(1 files, " in output
+    manage("capture", server.url("/isw"), "--json")
+    Path(kept["warc_path"]).unlink()
+
+    output = manage("restore", "--noinput")
+
+    assert "1 captures checked, 0 missing or altered." in output
+    assert "1 files in" in output  # the later capture's WARC, left in place
+    assert payload_sha256_of(Path(kept["warc_path"])) == kept["sha256"]

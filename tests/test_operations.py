@@ -1,0 +1,180 @@
+"""Operations: /healthz, structured logs with request and task ids, the queue dashboard."""
+
+import datetime
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from claims import services
+from claims.models import Capture, Heartbeat
+from tests.conftest import add_source, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def beat_and_worker(seconds_ago=0):
+    moment = timezone.now() - datetime.timedelta(seconds=seconds_ago)
+    Heartbeat.objects.update_or_create(name="beat", defaults={"seen_at": moment})
+    Heartbeat.objects.update_or_create(
+        name="worker:w1@host", defaults={"seen_at": moment}
+    )
+
+
+def test_healthz_is_200_when_everything_is_up(db, client):
+    beat_and_worker()
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert {body[part]["ok"] for part in ("database", "redis", "worker", "beat")} == {
+        True
+    }
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_is_503_when_worker_and_beat_are_silent(db, client, settings):
+    beat_and_worker(seconds_ago=settings.HEARTBEAT_STALE_AFTER + 5)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["worker"]["ok"] is False and body["beat"]["ok"] is False
+    assert body["worker"]["seconds_ago"] > settings.HEARTBEAT_STALE_AFTER
+
+
+def test_healthz_is_503_when_redis_is_down(db, client, settings):
+    beat_and_worker()
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "down"
+    assert body["redis"] == {"ok": False, "error": "ConnectionError"}
+    assert body["database"]["ok"] is True
+
+
+def test_healthz_never_seen_is_down(db, client):
+    body = client.get("/healthz").json()
+    assert body["worker"] == {"ok": False, "error": "never seen"}
+
+
+def test_worker_and_beat_check_in(celery_worker):
+    from claims.tasks import heartbeat
+
+    heartbeat.delay()  # publishing is what beat does; running it, a worker
+
+    wait_for(lambda: Heartbeat.objects.filter(name__startswith="worker:").exists())
+    assert Heartbeat.objects.filter(name="beat").exists()
+    assert services.health()["checks"]["worker"]["ok"] is True
+
+
+# Structured logs
+
+
+def test_web_logs_are_json_lines_with_a_request_id(tmp_path):
+    """A request's log lines share its id (and it is echoed in a header)."""
+    code = """
+from django.test import Client
+from django.test.utils import setup_test_environment
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+setup_test_environment()
+response = Client().get("/no-such-page/")
+print("STATUS", response.status_code)
+"""
+    env = {**os.environ, "VAR_DIR": str(tmp_path), "LOG_FORMAT": "json"}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os;"
+            "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'factcheck.settings');"
+            "django.setup()\n" + code,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = [
+        json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")
+    ]
+    requests = [line for line in lines if line.get("request") == "GET /no-such-page/"]
+    assert {line["event"] for line in requests} >= {
+        "request_started",
+        "request_finished",
+    }
+    assert len({line["request_id"] for line in requests}) == 1
+    assert all("timestamp" in line and "level" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_worker_logs_are_json_lines_with_the_task_id(transactional_db, tmp_path):
+    from claims.tasks import heartbeat
+    from tests.test_worker_faults import start_worker, stop
+
+    worker = start_worker(tmp_path, "logger", LOG_FORMAT="json")
+    try:
+        task_id = heartbeat.delay().id
+        log = tmp_path / "logger.log"
+
+        def logged():
+            """the worker logged the task's end"""
+            lines = [
+                json.loads(line)
+                for line in log.read_text().splitlines()
+                if line.startswith("{") and task_id in line
+            ]
+            done = any(line.get("event") == "task_succeeded" for line in lines)
+            return done and [line for line in lines if "task_id" in line]
+
+        lines = wait_for(logged, timeout=30)
+    finally:
+        stop(worker)
+    assert {line["task_id"] for line in lines} == {task_id}
+    assert {"task_started", "task_succeeded"} <= {line["event"] for line in lines}
+
+
+# The capture queue in the admin
+
+
+def test_admin_front_page_shows_the_capture_queue(editor_client, make_claim):
+    claim = make_claim()
+    waiting = add_source(claim, url="https://example.org/a").captures.get()
+    add_source(claim, url="https://example.org/b")
+    failed = add_source(claim, url="https://example.org/c").captures.get()
+    running = add_source(claim, url="https://example.org/d").captures.get()
+    Capture.objects.filter(pk=failed.pk).update(
+        state="failed", finished_at=timezone.now()
+    )
+    Capture.objects.filter(pk=running.pk).update(state="running")
+    old = timezone.now() - datetime.timedelta(hours=5)
+    Capture.objects.filter(pk=waiting.pk).update(created_at=old)
+
+    html = editor_client.get(reverse("admin:index")).content.decode()
+
+    queue = html[html.index('id="capture-queue"') :]
+    queue = queue[: queue.index("</div>")]
+    numbers = [int(n) for n in __import__("re").findall(r"<td>(\d+)</td>", queue)]
+    assert numbers == [2, 1, 1, 0]
+    assert "5\xa0hours" in queue
+
+
+def test_capture_queue_is_hidden_from_outsiders(outsider):
+    from tests.conftest import client_for
+
+    html = client_for(outsider).get(reverse("admin:index")).content.decode()
+    assert 'id="capture-queue"' not in html
