@@ -37,9 +37,10 @@ setup: $(VENV)/.runtime
 run: setup
 	@$(PY) manage.py loaddemo | tee var/demo-logins.txt
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in var/demo-logins.txt)"
-	@$(VENV)/bin/celery -A factcheck worker --beat --loglevel=INFO \
-	    --schedule var/celerybeat-schedule & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	@echo "Logging warnings and errors only; LOG_LEVEL=INFO make run shows every request and task."
+	@export LOG_LEVEL=$${LOG_LEVEL:-WARNING}; \
+	$(VENV)/bin/celery -A factcheck worker --beat --schedule var/celerybeat-schedule & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev

@@ -405,7 +405,7 @@ def git_commit():
 
 
 def mib(size):
-    return f"{size / MiB:.0f} MiB"
+    return f"{size / MiB:.1f} MiB"
 
 
 def seconds(value):

@@ -16,7 +16,7 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.template.response import TemplateResponse
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, set_response_etag
 from django.utils.translation import get_language
 
 VERSION_KEY = "public-pages:version"
@@ -76,6 +76,8 @@ def store(response, key):
 
 
 def remember(key, response):
+    # The ETag travels with the cached page, so it is not recomputed per hit.
+    set_response_etag(response)
     try:
         cache.set(key, response, settings.PUBLIC_CACHE_SECONDS)
     except Exception:

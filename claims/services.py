@@ -272,6 +272,11 @@ def record_success(capture: Capture, artifact, original: Capture | None) -> Capt
     capture.save()
     if source:
         update_source_after(capture, source)
+    logger.info(
+        "Captured %s",
+        capture.url,
+        extra={"capture": capture.pk, "sha256": capture.payload_sha256},
+    )
     return capture
 
 
@@ -340,13 +345,16 @@ def record_failure(capture: Capture, error: CaptureError, max_attempts: int) -> 
         {"attempt": capture.attempts, "at": now.isoformat(), "error": error.message},
     ]
     capture.lease_expires_at = None
+    log = {"capture": capture.pk, "url": capture.url, "attempt": capture.attempts}
     if error.transient and capture.attempts < max_attempts:
         delay = retry_delay(capture.attempts, getattr(error, "retry_after", None))
+        logger.info("Capture will be retried: %s", error.message, extra=log)
         capture.state = Capture.State.PENDING
         capture.next_attempt_at = now + datetime.timedelta(seconds=delay)
         capture.save()
         transaction.on_commit(lambda: queue_capture(capture.pk, countdown=delay))
         return capture
+    logger.warning("Capture failed: %s", error.message, extra=log)
     capture.state = Capture.State.FAILED
     capture.finished_at = now
     if capture.source_id and page_is_gone(error):

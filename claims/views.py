@@ -329,6 +329,12 @@ def healthz(request):
     )
 
 
+def ping(request):
+    """A constant answer through the whole middleware stack: the baseline of
+    the page benchmarks, and a liveness probe that touches nothing."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 def favicon(request):
     return redirect(static("claims/favicon.svg"), permanent=True)
 

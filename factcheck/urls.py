@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("claims.api")),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
+    path("ping", views.ping, name="ping"),
     path("ratings.css", views.ratings_css, name="ratings_css"),
     path("favicon.ico", views.favicon),
     path(

@@ -79,7 +79,8 @@ class Command(BaseCommand):
     def report(self, storage, label, name):
         size = utils.bytes_to_str(storage.storage.size(name))
         if ".tar" in name:
-            size = f"{count_files(storage, name)} files, {size}"
+            files = count_files(storage, name)
+            size = f"{files} file{'' if files == 1 else 's'}, {size}"
         self.stdout.write(f"{label:<9} {backup_path(storage, name)} ({size})")
 
 

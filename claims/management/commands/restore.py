@@ -127,8 +127,8 @@ class Command(BaseCommand):
         if not extra:
             return
         self.stdout.write(
-            f"{len(extra)} files in {archive.location} are not referenced by the "
-            "restored database (captured after the backup); left in place:"
+            "Not referenced by the restored database (captured after the "
+            f"backup), left in place in {archive.location}:"
         )
         for name in extra:
             self.stdout.write(f"  {name}")
