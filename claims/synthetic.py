@@ -12,6 +12,7 @@ import hashlib
 import random
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from . import caching, search
@@ -245,17 +246,18 @@ def insert_sources(claims, rng, parties):
 
 
 def point_sources_at_captures(claim_ids):
+    if connection.vendor != "postgresql":
+        cited = Capture.objects.filter(source=OuterRef("pk")).values("pk")[:1]
+        Source.objects.filter(claim_id__in=claim_ids).update(
+            cited_capture=Subquery(cited), latest_capture=Subquery(cited)
+        )
+        return
     # One joined UPDATE; the ORM's per-row subquery takes several times longer.
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE claims_source SET cited_capture_id = claims_capture.id,"
             " latest_capture_id = claims_capture.id FROM claims_capture"
             " WHERE claims_capture.source_id = claims_source.id"
-            " AND claims_source.claim_id IN (SELECT unnest(%s::bigint[]))"
-            if connection.vendor == "postgresql"
-            else "UPDATE claims_source SET cited_capture_id = claims_capture.id,"
-            " latest_capture_id = claims_capture.id FROM claims_capture"
-            " WHERE claims_capture.source_id = claims_source.id"
-            f" AND claims_source.claim_id IN ({','.join('%s' for _ in claim_ids)})",
-            [claim_ids] if connection.vendor == "postgresql" else claim_ids,
+            " AND claims_source.claim_id = ANY(%s)",
+            [claim_ids],
         )

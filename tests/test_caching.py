@@ -156,11 +156,15 @@ def test_pages_and_edits_work_while_the_cache_is_down(
         }
     }
 
-    services.set_verdict(claim=claim, reviewer=reviewer, rating=rating("true"), note="n")
+    services.set_verdict(
+        claim=claim, reviewer=reviewer, rating=rating("true"), note="n"
+    )
     response = client.get(claim.get_absolute_url())
 
     assert response.status_code == 200
     assert 'badge--true badge--large">True<' in response.content.decode()
     warnings = [r.getMessage() for r in caplog.records if r.name == "claims.caching"]
     assert "Cache unreachable; public pages expire on their own." in warnings
-    assert f"Cache unreachable; serving {claim.get_absolute_url()} uncached." in warnings
+    assert (
+        f"Cache unreachable; serving {claim.get_absolute_url()} uncached." in warnings
+    )

@@ -1,8 +1,7 @@
-"""Operations: /healthz, structured logs with request and task ids, the queue dashboard."""
+"""Operations: /healthz, structured logs with request and task ids, the queue."""
 
 import datetime
 import json
-import logging
 import os
 import subprocess
 import sys

@@ -238,7 +238,8 @@ def test_archives_go_to_s3_compatible_storage(
 
 def test_s3_storage_is_a_settings_change_only(tmp_path):
     code = (
-        "import django, os, json; os.environ['DJANGO_SETTINGS_MODULE']='factcheck.settings';"
+        "import django, os, json;"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'factcheck.settings';"
         "django.setup(); from django.conf import settings;"
         "print(json.dumps(settings.STORAGES['default']))"
     )

@@ -177,7 +177,8 @@ def failed_login(client, username, ip, forwarded=None):
     )
 
 
-def login(client, username, ip, password="correct horse battery", forwarded=None):
+def login(client, username, ip, forwarded=None):
+    password = "correct horse battery"  # noqa: S105 -- the fixtures' test password
     extra = {"REMOTE_ADDR": ip}
     if forwarded:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
