@@ -23,6 +23,7 @@ docs/benchmarks.md; other sections are left as they are.
 """
 
 import argparse
+import contextlib
 import datetime
 import math
 import os
@@ -250,12 +251,15 @@ def captures_of(party):
     return Capture.objects.filter(source__party=party)
 
 
-def wait_for_captures(party, count, timeout, poll=0.05):
-    """Wait until `count` captures succeeded; raise on any failure."""
+def wait_for_captures(party, count, timeout, poll=0.05, each=None):
+    """Wait until `count` captures succeeded; raise on any failure. `each()` is
+    called on every poll."""
     from django.db.models import Count
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if each:
+            each()
         states = dict(
             captures_of(party).values_list("state").annotate(count=Count("id"))
         )
@@ -343,13 +347,23 @@ def memory(args, workdir, sites, kind, politeness):
         [child] = worker.children()
         time.sleep(1)  # let the fresh child settle
         idle = stack.memory(child)
+        seen = [idle]
+
+        def look():
+            # The only child runs the only task. Should the child end right
+            # after it (CELERY_WORKER_MAX_MEMORY_PER_CHILD), the last look
+            # before then stands: VmHWM only grows.
+            with contextlib.suppress(FileNotFoundError):
+                status = stack.memory(child)
+                if "VmHWM" in status:  # not yet a zombie
+                    seen.append(status)
+
         started = time.time()
         add_sources(party, claims, [f"{sites.origins[0]}/{kind}/{size}"])
-        wait_for_captures(party, 1, timeout=300, poll=0.2)
+        wait_for_captures(party, 1, timeout=300, poll=0.1, each=look)
         seconds = time.time() - started
-        if worker.children() != [child]:
-            raise RuntimeError("the pool child was replaced during the capture")
-        after = stack.memory(child)
+        look()
+        after = seen[-1]
     capture = captures_of(party).get()
     if capture.payload_size != size:
         raise RuntimeError(f"captured {capture.payload_size} bytes, not {size}")
@@ -550,7 +564,7 @@ def render_choices(args, measured, defaults, cores):
             f"no less than ({per_site} − 1) × {defaults.per_host[1]:g} s + "
             f"{args.delay:g} s = {floor:.1f} s on their own, and in a queue "
             "not sorted by site the jobs that find their site busy are postponed "
-            "and retried, which costs task runs and a tail: the defaults row, "
+            "and run again later. The defaults row shows what they give here: "
             f"{seconds(defaults.wall)} ({defaults.ratio:.2f} × ideal, "
             f"{defaults.tasks} task runs for {defaults.urls} captures)."
         )

@@ -2,7 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import truncatechars
@@ -11,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import permissions, services
+from . import permissions, search, services
 from .forms import ClaimAdminForm
 from .models import (
     Capture,
@@ -178,7 +179,8 @@ class ClaimAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "rating", LanguageInUseFilter, "topics", "claimant"]
     list_select_related = ["claimant", "rating"]
-    search_fields = ["statement", "slug", "claimant__name", "sources__url"]
+    search_fields = ["statement", "slug", "claimant__name"]
+    show_full_result_count = False
     date_hierarchy = "created_at"
     autocomplete_fields = ["claimant", "topics"]
     prepopulated_fields = {"slug": ["statement"]}
@@ -224,7 +226,24 @@ class ClaimAdmin(admin.ModelAdmin):
         js = ["claims/capture_progress.js"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(Count("sources"))
+        # A subquery per listed row: counting through a join would aggregate
+        # every source of every claim before the page is cut.
+        sources = Source.objects.filter(claim=OuterRef("pk")).order_by()
+        counted = sources.values("claim").annotate(n=Count("pk")).values("n")
+        return (
+            super()
+            .get_queryset(request)
+            .defer("search_vector")
+            .annotate(source_count=Coalesce(Subquery(counted), 0))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        """Full-text search on PostgreSQL (the same as the public list's, drafts
+        included); Django's substring search elsewhere."""
+        if not search.enabled() or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        by_text = search.matches(search_term)
+        return queryset.filter(by_text | Q(slug=search_term.strip())), False
 
     def get_urls(self):
         progress = path(
@@ -301,9 +320,9 @@ class ClaimAdmin(admin.ModelAdmin):
     def verdict(self, claim):
         return verdict_badge(claim.rating)
 
-    @admin.display(description=_("sources"), ordering="sources__count")
+    @admin.display(description=_("sources"), ordering="source_count")
     def source_count(self, claim):
-        return claim.sources__count
+        return claim.source_count
 
     @admin.display(description=_("public page"))
     def public_link(self, claim):
@@ -350,6 +369,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     list_display_links = ["short_statement"]
     list_filter = [LanguageInUseFilter, "topics"]
     search_fields = ["statement", "claimant__name"]
+    show_full_result_count = False
     ordering = ["submitted_at", "id"]
 
     def get_queryset(self, request):
@@ -409,6 +429,7 @@ class SourceAdmin(admin.ModelAdmin):
     list_filter = ["live_status", "latest_capture__state", "stance", "party"]
     list_select_related = ["claim", "party", "latest_capture"]
     search_fields = ["url", "title", "publisher", "quote"]
+    show_full_result_count = False
     autocomplete_fields = ["claim", "party"]
     readonly_fields = [
         "added_by",
@@ -420,7 +441,11 @@ class SourceAdmin(admin.ModelAdmin):
     actions = ["capture_again"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("latest_capture__text")
+        return (
+            super()
+            .get_queryset(request)
+            .defer("latest_capture__text", "claim__search_vector")
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -12,7 +12,8 @@ from django.contrib.postgres.search import (
     SearchRank,
     SearchVector,
 )
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     F,
@@ -100,27 +101,89 @@ def refresh(claim_ids):
     Claim.objects.filter(pk__in=claim_ids).update(search_vector=vector)
 
 
+def refresh_soon(claim_id):
+    """Refresh the claim's vector shortly, in a task, once the change commits.
+
+    Captures finish in bursts (a claim's sources are archived together), and
+    each refresh re-reads the archived text of all the claim's sources: the
+    first finished capture queues one refresh SEARCH_REFRESH_DELAY seconds
+    later, and the others within that time ride along with it.
+    """
+    from django.conf import settings
+
+    from .tasks import refresh_search
+
+    delay = settings.SEARCH_REFRESH_DELAY
+
+    def queue():
+        if cache.add(f"search-refresh:{claim_id}", 1, timeout=max(delay, 1)):
+            refresh_search.apply_async(([claim_id],), countdown=delay + 1)
+
+    if enabled():
+        transaction.on_commit(queue)
+
+
 def matches(text):
     """Claims whose vector matches `text` stemmed in the claim's own language.
 
-    One branch per configuration, so that each is a GIN index scan with a
-    constant query, and negation ("-word") keeps its meaning in every language.
+    One branch per configuration in use, so that each is a GIN index scan with
+    a constant query, and negation ("-word") keeps its meaning in every
+    language.
     """
-    condition = Q(language__in=[], search_vector=None)  # matches nothing
-    for config in sorted(set(CONFIGS.values())):
-        languages = [code for code, name in CONFIGS.items() if name == config]
+    condition = Q(pk__in=[])
+    for config, languages in configs_in_use().items():
         query = SearchQuery(text, search_type="websearch", config=config)
-        condition |= Q(language__in=languages, search_vector=query)
-    query = SearchQuery(text, search_type="websearch", config="simple")
-    return condition | (~Q(language__in=CONFIGS) & Q(search_vector=query))
+        if config == "simple":
+            languages_match = ~Q(language__in=CONFIGS)
+        else:
+            languages_match = Q(language__in=languages)
+        condition |= languages_match & Q(search_vector=query)
+    return condition
+
+
+def configs_in_use():
+    """{configuration: [language codes]} for the languages claims are in,
+    remembered for a few minutes: a search needs no branch for languages
+    nobody writes in."""
+    key = "search:languages-in-use"
+    languages = cache.get(key)
+    if languages is None:
+        from .models import Claim
+
+        languages = list(
+            Claim.objects.order_by().values_list("language", flat=True).distinct()
+        )
+        cache.set(key, languages, LANGUAGES_CACHE_SECONDS)
+    configs = {}
+    for code in languages:
+        configs.setdefault(CONFIGS.get(code, "simple"), []).append(code)
+    return configs
+
+
+LANGUAGES_CACHE_SECONDS = 300
+
+
+def any_language_query(text):
+    """The words in every configuration in use, OR-ed: one constant query to
+    rank with, however many languages the matches are in."""
+    queries = [
+        SearchQuery(text, search_type="websearch", config=config)
+        for config in configs_in_use()
+    ]
+    combined = queries[0]
+    for query in queries[1:]:
+        combined |= query
+    return combined
 
 
 def search(queryset, text):
     """Claims matching `text`, best match first, each with a highlighted snippet."""
-    query = SearchQuery(text, search_type="websearch", config=claim_config())
+    if not configs_in_use():
+        return queryset.none()
+    ranking = any_language_query(text)
     snippet = SearchHeadline(
         Concat("statement", Value(" — "), "summary", output_field=TextField()),
-        query,
+        SearchQuery(text, search_type="websearch", config=claim_config()),
         config=claim_config(),
         start_sel=MARK_START,
         stop_sel=MARK_STOP,
@@ -130,7 +193,7 @@ def search(queryset, text):
     )
     return (
         queryset.filter(matches(text))
-        .annotate(rank=SearchRank(F("search_vector"), query), snippet=snippet)
+        .annotate(rank=SearchRank(F("search_vector"), ranking), snippet=snippet)
         .order_by("-rank", "-verdict_at", "-id")
     )
 

@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import permissions, politeness, signals
+from . import caching, permissions, politeness, search
 from .capture import (
     CaptureError,
     FetchFailed,
@@ -331,7 +331,8 @@ def update_source_after(capture: Capture, source: Source) -> None:
     elif capture.change:
         changes["live_status"] = capture.change
     Source.objects.filter(pk=source.pk).update(**changes)
-    signals.claim_changed(source.claim_id)
+    search.refresh_soon(source.claim_id)
+    transaction.on_commit(caching.invalidate_public_pages)
 
 
 @transaction.atomic

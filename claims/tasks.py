@@ -1,7 +1,7 @@
 from celery import shared_task
 from celery.signals import before_task_publish
 
-from . import services
+from . import search, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -22,6 +22,12 @@ def sweep_captures() -> None:
 def recheck_live_pages() -> None:
     """Capture each cited link again once its re-check interval has passed."""
     services.schedule_rechecks()
+
+
+@shared_task(ignore_result=True)
+def refresh_search(claim_ids: list[int]) -> None:
+    """Rebuild the search vectors of these claims (see search.refresh_soon)."""
+    search.refresh(claim_ids)
 
 
 @shared_task(ignore_result=True, expires=60)

@@ -6,6 +6,9 @@ from celery.signals import setup_logging
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
+# Django's system checks run with `manage.py check` and in the web process;
+# in a worker they would import the whole URLconf (about 10 MiB per child).
+os.environ.setdefault("CELERY_SKIP_CHECKS", "true")
 
 app = Celery("factcheck")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -278,6 +278,9 @@ CAPTURE_RECHECK_INTERVAL = envint("CAPTURE_RECHECK_HOURS", 24) * 3600
 CAPTURE_RECHECK_BATCH = envint("CAPTURE_RECHECK_BATCH", 500)
 CAPTURE_SWEEP_INTERVAL = envint("CAPTURE_SWEEP_SECONDS", 60)
 ARCHIVE_PLAYBACK_ORIGIN = env("ARCHIVE_PLAYBACK_ORIGIN").rstrip("/")
+# Finished captures refresh their claim's search vector after this many
+# seconds, together (claims.search.refresh_soon).
+SEARCH_REFRESH_DELAY = envint("SEARCH_REFRESH_DELAY", 5)
 
 # Celery is set up to lose nothing: a task is acknowledged only when it has
 # run, is requeued when its worker dies, and each worker takes one at a time.
@@ -287,6 +290,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200)
+# A pool child keeps the memory of its largest capture (neither CPython nor
+# malloc hands it back); replace a child whose peak RSS passed this (KiB) once
+# the task that got it there has ended.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", 150 * 1024
+)
 CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 4)
 CAPTURE_PROCESSING_TIME = envint("CAPTURE_PROCESSING_SECONDS", 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CAPTURE_DEADLINE + CAPTURE_PROCESSING_TIME

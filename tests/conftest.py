@@ -219,6 +219,7 @@ def capture_settings(settings, tmp_path):
     settings.CAPTURE_DEADLINE = 10
     settings.CAPTURE_CONNECT_TIMEOUT = 2
     settings.CAPTURE_READ_TIMEOUT = 2
+    settings.SEARCH_REFRESH_DELAY = 0
     settings.MEDIA_ROOT = tmp_path / "archive"
     return settings
 

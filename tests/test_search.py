@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from claims import services
-from claims.models import Capture, Claim, Source
-from tests.conftest import add_source
+from claims.models import Claim, Source
+from tests.capture_servers import Server, respond
+from tests.conftest import add_source, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 Status = Claim.Status
@@ -87,20 +87,24 @@ def test_search_covers_source_titles_quotes_and_archived_text(make_claim, client
     add_source(by_quote, quote="Gerassimow meldete die Einnahme von Wowtschansk.")
     by_title = make_claim(status=Status.PUBLISHED)
     add_source(by_title, title="Lagekarte des Instituts zur Erforschung des Kriegs")
-    by_archive = make_claim(status=Status.PUBLISHED)
-    source = add_source(by_archive, url="https://archive.example/x")
-    capture = source.captures.get()
-    Capture.objects.filter(pk=capture.pk).update(
-        state="succeeded",
-        change="first",
-        text="Satellitenbilder zeigen Zerstörungen in Pokrowsk.",
-    )
-    capture.refresh_from_db()
-    services.update_source_after(capture, source)  # as a finished capture does
 
     assert found(client, "Wowtschansk") == [by_quote.slug]
     assert found(client, "Lagekarte") == [by_title.slug]
-    assert found(client, "Satellitenbild") == [by_archive.slug]
+
+
+def test_archived_text_becomes_searchable_once_captured(
+    celery_worker, make_claim, client
+):
+    page = (
+        "<html><title>Lage</title><body><article><p>Satellitenbilder zeigen "
+        "Zerstörungen im Zentrum von Pokrowsk, berichten Analysten.</p>"
+        "</article></body></html>"
+    ).encode()
+    claim = make_claim(status=Status.PUBLISHED)
+    with Server({"/page": respond(page)}) as server:
+        add_source(claim, url=server.url("/page"))
+        assert found(client, "Satellitenbild") == []
+        wait_for(lambda: found(client, "Satellitenbild") == [claim.slug], timeout=30)
 
 
 def test_results_are_ranked_statement_first(make_claim, client):

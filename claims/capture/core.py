@@ -15,7 +15,7 @@ from uuid import uuid4
 
 from claims.capture import __version__
 from claims.capture.errors import Refused
-from claims.capture.extract import extract
+from claims.capture.extract import extract_isolated
 from claims.capture.fetch import (
     CHUNK,
     Clock,
@@ -68,7 +68,9 @@ def capture(
         artifact.warc_path = warc_path
         artifact.warc_sha256, artifact.warc_size = _file_sha256(warc_path)
         if payload.decoded:
-            artifact.title, artifact.text = extract(payload.path, artifact.content_type)
+            artifact.title, artifact.text = extract_isolated(
+                payload.path, artifact.content_type
+            )
     except BaseException:
         warc_path.unlink(missing_ok=True)
         raise

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import select
+import signal
+import threading
+import time
 from pathlib import Path
 
 import lxml.html
@@ -24,6 +30,62 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _INVISIBLE = ("script", "style", "noscript", "template", "head")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
+
+
+# Parsing a large page takes a lot of memory (lxml and trafilatura: about
+# 27 MiB per MB of markup), which CPython does not give back afterwards.
+# Where this process is single-threaded (a Celery prefork child), extraction
+# runs in a forked child that exits when done: the worker's memory stays flat
+# whatever it archives, and a page that sends the parser astray costs a killed
+# child, not a stuck worker.
+EXTRACTION_TIMEOUT = 60.0
+
+
+def extract_isolated(
+    path: Path, content_type: str | None, timeout: float = EXTRACTION_TIMEOUT
+) -> tuple[str, str]:
+    """extract(), in a short-lived forked child where that is safe."""
+    if threading.active_count() > 1 or not hasattr(os, "fork"):
+        # Forking a threaded process can deadlock the child (locks held by
+        # other threads); the test suite's in-process workers are threaded.
+        return extract(path, content_type)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _extract_and_exit(path, content_type, write_end)
+    os.close(write_end)
+    return _receive(read_end, pid, timeout, path)
+
+
+def _extract_and_exit(path: Path, content_type: str | None, write_end: int) -> None:
+    status = 1
+    try:
+        result = json.dumps(extract(path, content_type)).encode()
+        with os.fdopen(write_end, "wb") as out:
+            out.write(result)
+        status = 0
+    finally:
+        os._exit(status)  # no cleanup: the parent's connections are not ours
+
+
+def _receive(read_end: int, pid: int, timeout: float, path: Path) -> tuple[str, str]:
+    chunks, deadline = [], time.monotonic() + timeout
+    with os.fdopen(read_end, "rb", buffering=0) as pipe:
+        while (left := deadline - time.monotonic()) > 0:
+            if select.select([pipe], [], [], left)[0]:
+                chunk = pipe.read(1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        logger.warning("Text extraction failed or timed out for %s", path)
+        return "", ""
+    title, text = json.loads(b"".join(chunks))
+    return title, text
 
 
 def extract(path: Path, content_type: str | None) -> tuple[str, str]:
@@ -89,8 +151,8 @@ def _visible_text(markup: str) -> tuple[str, str]:
 def _pdf(path: Path) -> tuple[str, str]:
     if path.stat().st_size > MAX_PDF_BYTES:
         return "", ""
-    # Imported on first use: pypdf loads the `cryptography` bindings, about
-    # 13 MB of resident memory that a worker needs only once it meets a PDF.
+    # Imported on first use: pypdf (with the `cryptography` bindings it loads)
+    # added about 3 MB to every idle worker child, needed only for PDFs.
     import pypdf
 
     try:

@@ -1,0 +1,193 @@
+"""Measurements that run inside the project (bench.web starts this with the
+benchmark database in the environment). Prints one JSON object.
+
+    python -m bench.measure queries|search|admin
+"""
+
+import json
+import random
+import statistics
+import sys
+import time
+
+import django
+
+django.setup()
+
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Q  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from claims import search, synthetic  # noqa: E402
+from claims.filters import ClaimFilter  # noqa: E402
+from claims.models import Claim  # noqa: E402
+from claims.views import listed_claims  # noqa: E402
+
+PAGE = 20
+
+
+def reviewer_client():
+    user, _ = User.objects.get_or_create(
+        username="bench-reviewer", defaults={"is_staff": True}
+    )
+    user.groups.set([Group.objects.get(name="Reviewers")])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(context.captured_queries)
+
+
+def queries():
+    """Queries per page at 10 and at 1,000 claims (in a database of its own)."""
+    setup_test_environment()
+    reviewer, public = reviewer_client(), Client()
+    counts = {}
+    for size in (10, 1000):
+        synthetic.load_synthetic(size - Claim.objects.count() + 2, seed=size)
+        in_review = Claim.objects.public().order_by("pk").values("pk")[: size // 10]
+        Claim.objects.filter(pk__in=in_review).update(status=Claim.Status.IN_REVIEW)
+        biggest = max(Claim.objects.public()[:200], key=lambda c: c.sources.count())
+        pages = {
+            "claim list": (public, reverse("claims:claim_list")),
+            "claim page": (public, biggest.get_absolute_url()),
+            "admin claim list": (reviewer, reverse("admin:claims_claim_changelist")),
+            "review queue": (
+                reviewer,
+                reverse("admin:claims_claiminreview_changelist"),
+            ),
+            "API claim list": (public, "/api/claims/"),
+        }
+        counts[str(size)] = {
+            name: count_queries(client, url) for name, (client, url) in pages.items()
+        }
+    return counts
+
+
+def search_queries():
+    """200 queries a reader might type, in German and English."""
+    rng = random.Random(7)
+    words = (
+        synthetic.PLACES
+        + synthetic.PEOPLE
+        + [
+            "eingenommen",
+            "Verhandlungen",
+            "Außenminister",
+            "Friedensplan",
+            "Sicherheitsgarantien",
+            "Gebiete",
+            "captured",
+            "negotiations",
+            "territory",
+            "peace plan",
+            "security guarantees",
+            "secretary of state",
+            "Satellitenbilder",
+            "Militärblogger",
+            "disinformation",
+            "Kämpfe",
+        ]
+    )
+    queries = []
+    for _ in range(200):
+        picked = rng.sample(words, rng.choice([1, 1, 2]))
+        queries.append(" ".join(picked))
+    return queries
+
+
+def timed(run):
+    started = time.perf_counter()
+    run()
+    return (time.perf_counter() - started) * 1000
+
+
+def first_page(queryset):
+    """What the list page asks: the count and the first 20 rows."""
+    queryset.count()
+    list(queryset[:PAGE])
+
+
+def substring(text):
+    return listed_claims().filter(
+        Q(statement__icontains=text) | Q(summary__icontains=text)
+    )
+
+
+def figures(timings):
+    ordered = sorted(timings)
+    return {
+        "p50": statistics.median(ordered),
+        "p95": ordered[int(len(ordered) * 0.95) - 1],
+        "max": ordered[-1],
+    }
+
+
+def search_latency():
+    queries = search_queries()
+    german = sum(1 for q in queries if any(c in q for c in "äöüß") or q[0].isupper())
+    for text in queries[:10]:  # warm the caches of both
+        first_page(search.search(listed_claims(), text))
+    full_text = [
+        timed(
+            lambda t=t: first_page(ClaimFilter({"q": t}, queryset=listed_claims()).qs)
+        )
+        for t in queries
+    ]
+    icontains = [timed(lambda t=t: first_page(substring(t))) for t in queries]
+    explained = "Außenminister"
+    plan = search.search(listed_claims(), explained)[:PAGE].explain(analyze=True)
+    return {
+        "queries": len(queries),
+        "german": german,
+        "full_text": figures(full_text),
+        "icontains": figures(icontains),
+        "explained": explained,
+        "plan": plan.splitlines(),
+    }
+
+
+def admin_pages():
+    setup_test_environment()
+    in_review = Claim.objects.filter(status=Claim.Status.IN_REVIEW).count()
+    if in_review < 500:
+        waiting = Claim.objects.public().order_by("-pk").values("pk")[: 500 - in_review]
+        Claim.objects.filter(pk__in=waiting).update(status=Claim.Status.IN_REVIEW)
+    client = reviewer_client()
+    pages = {
+        "claim changelist": reverse("admin:claims_claim_changelist"),
+        "claim changelist, filtered and searched": reverse(
+            "admin:claims_claim_changelist"
+        )
+        + "?status__exact=published&q=Pokrowsk",
+        "review queue": reverse("admin:claims_claiminreview_changelist"),
+        "source changelist": reverse("admin:claims_source_changelist"),
+        "capture changelist": reverse("admin:claims_capture_changelist"),
+    }
+    runs = 5
+    results = {}
+    for name, url in pages.items():
+        client.get(url)
+        timings = [timed(lambda url=url: client.get(url)) for _ in range(runs)]
+        results[name] = {
+            "median": statistics.median(timings),
+            "max": max(timings),
+            "queries": count_queries(client, url),
+        }
+    return {"runs": runs, "pages": results}
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    result = {"queries": queries, "search": search_latency, "admin": admin_pages}[
+        what
+    ]()
+    print(json.dumps(result))

@@ -1,0 +1,432 @@
+"""
+Benchmarks of the public pages, search and the admin, against baselines
+measured in the same run. Writes its figures to docs/benchmarks.md.
+
+    .venv/bin/python -m bench.web [--claims 100000] [--duration 15]
+
+1. Public pages under load: gunicorn (production settings, Redis cache) and
+   wrk from another process. Baseline: /ping, a constant answer through the same
+   stack and middleware.
+2. Queries per page at 10 and at 1,000 claims.
+3. Search: 200 German and English queries over the synthetic claims, full-text
+   search against the same queries as case-insensitive substring matching.
+4. The admin's claim list and review queue at that size.
+
+The synthetic database (bench_web_<N>) is kept between runs; generating 100,000
+claims takes a while, so a second run starts at once. --fresh rebuilds it.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench.stack import ROOT, machine, project_env, service_versions, with_database
+
+DOCS = ROOT / "docs" / "benchmarks.md"
+HEADER = "## Pages, search and admin"
+SECTIONS = [
+    "### Public pages under load",
+    "### Queries per page",
+    "### Search",
+    "### Admin at scale",
+]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--gunicorn-workers", type=int, default=4)
+    parser.add_argument("--fresh", action="store_true", help="rebuild the database")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    )
+    parser.add_argument("--no-docs", action="store_true", help="don't touch docs/")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: sudo apt-get install wrk (make bench does this).")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-web-"))
+    name = f"bench_web_{args.claims}"
+    env = {
+        **os.environ,
+        **project_env(
+            database_url=with_database(args.database_url, name),
+            redis_url=args.redis_url,
+            name=name,
+            workdir=workdir,
+        ),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    results = {
+        "machine": machine(),
+        "versions": service_versions(args.database_url, args.redis_url),
+    }
+    results["generation"] = prepare(args, name, env)
+    results["load"] = load_test(args, env, workdir)
+    results["queries"] = query_counts(args, env)
+    results["search"] = measure_in_django("search", args, env)
+    results["admin"] = measure_in_django("admin", args, env)
+    report = render(args, results)
+    print(report)
+    if not args.no_docs:
+        update_docs(report)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def manage(env, *command, capture=False):
+    return subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=capture,
+        text=True,
+    )
+
+
+def prepare(args, name, env):
+    """Create and fill the database unless a run left it ready; return how long
+    generating took (None if it was reused)."""
+    exists = False
+    with psycopg.connect(args.database_url, autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        )
+        exists = found.fetchone() is not None
+        if exists and args.fresh:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = False
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    manage(env, "collectstatic", "--noinput", "-v0")
+    manage(env, "migrate", "--noinput", "-v0")
+    if exists:
+        return None
+    started = time.monotonic()
+    manage(env, "loaddemo", "--synthetic", str(args.claims), capture=True)
+    took = time.monotonic() - started
+    manage(
+        env,
+        "shell",
+        "-c",
+        "from django.db import connection; "
+        "connection.cursor().execute('VACUUM ANALYZE')",
+    )
+    return took
+
+
+# 1. Load
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, args, env, workdir, label, **overrides):
+        self.port = free_port()
+        log = open(workdir / f"gunicorn-{label}.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "factcheck.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(args.gunicorn_workers),
+            ],
+            cwd=ROOT,
+            env={**env, **overrides},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        wait_until_listening(self.port)
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def wait_until_listening(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def wrk(url, args):
+    """Requests per second, p50 and p99 latency (ms) and errors, from wrk."""
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "--latency",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
+    return {
+        "rps": rps,
+        "p50": latency(output, "50%"),
+        "p99": latency(output, "99%"),
+        "requests": requests,
+        "errors": errors,
+    }
+
+
+def latency(output, percentile):
+    value, unit = re.search(rf"{percentile}\s+([\d.]+)(us|ms|s)", output).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def sample_claim(env, sources):
+    """The slug of a synthetic claim with exactly `sources` sources."""
+    code = (
+        "from django.db.models import Count; from claims.models import Claim;"
+        "print(Claim.objects.public().annotate(n=Count('sources'))"
+        f".filter(n={sources}).values_list('slug', flat=True)[0])"
+    )
+    return (
+        manage(env, "shell", "-c", code, capture=True).stdout.strip().splitlines()[-1]
+    )
+
+
+def load_test(args, env, workdir):
+    slug = sample_claim(env, 30)
+    pages = {"claim page": f"/claims/{slug}/", "claim list": "/"}
+    results = {"claim": slug}
+    for label, cache_seconds in (("cached", "600"), ("uncached", "0")):
+        server = Gunicorn(args, env, workdir, label, PUBLIC_CACHE_SECONDS=cache_seconds)
+        try:
+            for path in ["/ping", *pages.values()]:
+                subprocess.run(
+                    ["curl", "-s", "-o", "/dev/null", server.url + path], check=True
+                )
+            results[f"baseline {label}"] = wrk(server.url + "/ping", args)
+            for page, path in pages.items():
+                results[f"{page} {label}"] = wrk(server.url + path, args)
+        finally:
+            server.stop()
+    return results
+
+
+# 2-4. Measured inside Django (bench.measure runs in the project's environment)
+
+
+def query_counts(args, env):
+    name = "bench_web_counts"
+    counts_env = {**env, "DATABASE_URL": with_database(args.database_url, name)}
+    with psycopg.connect(args.database_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        manage(counts_env, "migrate", "--noinput", "-v0")
+        return measure_in_django("queries", args, counts_env)
+    finally:
+        with psycopg.connect(args.database_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def measure_in_django(what, args, env):
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.measure", what],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# Report
+
+
+def render(args, results):
+    m, v = results["machine"], results["versions"]
+    generation = results["generation"]
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} with "
+        f"`.venv/bin/python -m bench.web --claims {args.claims}` (`make bench`).",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory'] / 2**30:.1f} GiB, "
+        f"Python {m['python']}, PostgreSQL {v['postgresql']}, Redis {v['redis']}; "
+        f"load average {m['load'][0]:.2f} at the start. Data: {args.claims:,} synthetic "
+        "published claims with 3 to 30 archived sources each ("
+        + (
+            f"generated in {generation / 60:.1f} min"
+            if generation
+            else "reused from an earlier run"
+        )
+        + ").",
+    ]
+    return "\n".join(
+        [
+            *lines,
+            "",
+            *render_load(args, results["load"]),
+            "",
+            *render_queries(results["queries"]),
+            "",
+            *render_search(results["search"]),
+            "",
+            *render_admin(results["admin"]),
+        ]
+    )
+
+
+def render_load(args, load):
+    rows = [
+        SECTIONS[0],
+        "",
+        f"gunicorn with {args.gunicorn_workers} sync workers, DEBUG off, Redis cache; "
+        f"wrk with 2 threads and {args.connections} connections for {args.duration} s "
+        "per row, on the same machine. The baseline is /ping, a constant answer "
+        f"through the same middleware. The claim page has 30 sources (`{load['claim']}`).",
+        "",
+        "| page | cache | requests/s | × baseline | p50 ms | p99 ms | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for cache in ("cached", "uncached"):
+        base = load[f"baseline {cache}"]
+        for page in ("baseline", "claim page", "claim list"):
+            row = load[f"{page} {cache}"]
+            rows.append(
+                f"| {page} | {cache} | {row['rps']:.0f} | {row['rps'] / base['rps']:.2f} | "
+                f"{row['p50']:.1f} | {row['p99']:.1f} | {row['errors']} |"
+            )
+    cached = load["claim page cached"]["rps"] / load["baseline cached"]["rps"]
+    uncached = load["claim page uncached"]["rps"] / load["baseline uncached"]["rps"]
+    errors = sum(row["errors"] for key, row in load.items() if isinstance(row, dict))
+    rows += [
+        "",
+        f"Targets: cached claim page ≥ 0.8 × baseline: **{cached:.2f}** "
+        f"({'met' if cached >= 0.8 else 'missed'}); uncached claim page with 30 sources "
+        f"≥ 0.3 × baseline: **{uncached:.2f}** ({'met' if uncached >= 0.3 else 'missed'}); "
+        f"zero errors: **{errors}** ({'met' if errors == 0 else 'missed'}).",
+    ]
+    return rows
+
+
+def render_queries(queries):
+    rows = [
+        SECTIONS[1],
+        "",
+        "| page | at 10 claims | at 1,000 claims |",
+        "| --- | ---: | ---: |",
+    ]
+    for page, small in queries["10"].items():
+        rows.append(f"| {page} | {small} | {queries['1000'][page]} |")
+    equal = queries["10"] == queries["1000"]
+    rows += [
+        "",
+        f"Equal at both sizes: **{'yes' if equal else 'no'}** "
+        "(locked in `tests/test_query_counts.py`).",
+    ]
+    return rows
+
+
+def render_search(search):
+    fts, base = search["full_text"], search["icontains"]
+    return [
+        SECTIONS[2],
+        "",
+        f"{search['queries']} queries ({search['german']} German, "
+        f"{search['queries'] - search['german']} English), each the claim list's "
+        "first page: the matching count and 20 rows, ranked.",
+        "",
+        "| method | p50 ms | p95 ms | max ms |",
+        "| --- | ---: | ---: | ---: |",
+        f"| full-text (GIN) | {fts['p50']:.1f} | {fts['p95']:.1f} | {fts['max']:.1f} |",
+        f"| icontains baseline | {base['p50']:.1f} | {base['p95']:.1f} | {base['max']:.1f} |",
+        "",
+        f"p95 full-text ÷ baseline: {fts['p95'] / base['p95']:.3f}. Target p95 < 50 ms: "
+        f"**{fts['p95']:.1f} ms** ({'met' if fts['p95'] < 50 else 'missed'}).",
+        "",
+        f"`EXPLAIN ANALYZE` of “{search['explained']}”:",
+        "",
+        "```",
+        *search["plan"],
+        "```",
+    ]
+
+
+def render_admin(admin):
+    rows = [
+        SECTIONS[3],
+        "",
+        f"Rendered in-process as a reviewer, median of {admin['runs']} runs after one warm-up.",
+        "",
+        "| page | median ms | max ms | queries |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for page, figures in admin["pages"].items():
+        rows.append(
+            f"| {page} | {figures['median']:.0f} | {figures['max']:.0f} | "
+            f"{figures['queries']} |"
+        )
+    worst = max(figures["median"] for figures in admin["pages"].values())
+    rows += [
+        "",
+        f"Target < 300 ms: **{worst:.0f} ms** at worst "
+        f"({'met' if worst < 300 else 'missed'}).",
+    ]
+    return rows
+
+
+def update_docs(report):
+    """Replace this harness's section of docs/benchmarks.md, keep the others."""
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    text = re.sub(rf"\n{re.escape(HEADER)}\n.*?(?=\n## |\Z)", "\n", text, flags=re.S)
+    DOCS.write_text(text.rstrip() + f"\n\n{HEADER}\n\n{report}\n")
+
+
+if __name__ == "__main__":
+    main()
