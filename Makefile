@@ -50,8 +50,8 @@ test: $(VENV)/.dev
 	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null; }
 	$(PY) manage.py compiletranslations
 	DEBUG=false SECRET_KEY=collectstatic $(PY) manage.py collectstatic --noinput --verbosity 0
-	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" DEBUG=false \
-	  SECRET_KEY=test-only-secret $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
+	  $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -274,9 +274,6 @@ def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
-    # Playwright's sync API runs an event loop in this thread; Django's ORM
-    # calls in the test body are still plain synchronous code.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_FLAGS
@@ -286,8 +283,11 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
+def page(browser, request, monkeypatch):
     """A fresh browser page; its screenshot is kept under test-artifacts/."""
+    # Playwright's sync API runs an event loop in this thread; Django's ORM
+    # calls in the test body are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     yield page

@@ -28,11 +28,12 @@ def big_page(tmp_path_factory):
 
 def run(code, path):
     script = (
-        "import json, resource, sys; from pathlib import Path;"
+        "import json, resource, sys, threading; from pathlib import Path;"
         "from claims.capture.extract import extract, extract_isolated;"
         f"path = Path({str(path)!r});" + code + ";"
         "usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024;"
-        "print(json.dumps({'title': title, 'chars': len(text), 'rss': usage}))"
+        "print(json.dumps({'title': title, 'chars': len(text), 'rss': usage,"
+        " 'threads': threading.active_count()}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -49,6 +50,7 @@ def test_isolated_extraction_gives_the_same_text_and_keeps_memory_flat(big_page)
     inline = run("title, text = extract(path, 'text/html')", big_page)
     isolated = run("title, text = extract_isolated(path, 'text/html')", big_page)
 
+    assert isolated["threads"] == 1, "a single-threaded process forks"
     assert isolated["title"] == inline["title"] == "Lagebericht"
     assert isolated["chars"] == inline["chars"] > 100_000
     # The parser's memory was spent, and given back, in the child.

@@ -459,12 +459,12 @@ def test_stack_archives_a_cited_page_serves_it_and_reports_its_health(
         assert proxied.running(), stack.logs()
         with contextlib.suppress(OSError):
             return stack.get(
-                "/healthz", {"Host": "factcheck.example.org"}, proxied_port
+                "/robots.txt", {"Host": "factcheck.example.org"}, proxied_port
             )
 
     status, headers, _ = wait_for(redirects, timeout=30)
     assert status == 301
-    assert headers["Location"] == "https://factcheck.example.org/healthz"
+    assert headers["Location"] == "https://factcheck.example.org/robots.txt"
     check = stack.health_check(
         "web", {"127.0.0.1:8000": f"127.0.0.1:{proxied_port}"}, behind_proxy
     )
