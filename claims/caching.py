@@ -1,7 +1,16 @@
 """
-The public page cache. Every cached page is keyed by a version number; any
-change to a claim, source, capture or verdict bumps the version after commit,
-so readers see the change at once and old pages simply expire.
+The public page cache.
+
+Views that readers share (lists, claim pages, feeds) are marked with
+`cache_public_page`. PublicPageCacheMiddleware, first in the stack, stores
+their finished responses (every header included) for anonymous readers and
+serves them to the next ones without running the rest of the stack.
+
+Every cached page is stored with the version number current when it was
+rendered; any change to a claim, source, capture or verdict bumps the version
+after commit, so a page of an older version is rendered afresh and readers see
+the change at once. Browsers are told to revalidate (the ETag makes that
+cheap).
 
 With Redis the version is shared by all processes. In embedded mode the cache
 is local memory per process, so a change made by the worker (a finished
@@ -15,9 +24,12 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.template.response import TemplateResponse
-from django.utils.cache import patch_cache_control, set_response_etag
-from django.utils.translation import get_language
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    set_response_etag,
+)
+from django.utils.translation import get_language_from_path
 
 VERSION_KEY = "public-pages:version"
 logger = logging.getLogger(__name__)
@@ -34,51 +46,77 @@ def invalidate_public_pages():
         logger.warning("Cache unreachable; public pages expire on their own.")
 
 
-def page_key(request):
-    version = cache.get_or_set(VERSION_KEY, 1, timeout=None)
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"public-page:{version}:{get_language()}:{path}"
-
-
 def cache_public_page(view):
-    """Serve anonymous GET requests from the cache; ask browsers to revalidate
-    (the ETag makes that cheap)."""
+    """Mark the view's answers to anonymous readers as cacheable."""
 
     @functools.wraps(view)
-    def cached_view(request, *args, **kwargs):
-        if (
-            not settings.PUBLIC_CACHE_SECONDS
-            or request.method not in ("GET", "HEAD")
-            or request.user.is_authenticated
-        ):
-            return view(request, *args, **kwargs)
-        try:
-            key = page_key(request)
-            response = cache.get(key)
-        except Exception:
-            logger.warning("Cache unreachable; serving %s uncached.", request.path)
-            return view(request, *args, **kwargs)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if response.status_code == 200 and not response.streaming:
-                store(response, key)
+    def marked_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if not request.user.is_authenticated:
+            response.cache_publicly = True
         patch_cache_control(response, no_cache=True, public=True)
         return response
 
-    return cached_view
+    return marked_view
 
 
-def store(response, key):
-    if isinstance(response, TemplateResponse) and not response.is_rendered:
-        response.add_post_render_callback(lambda rendered: remember(key, rendered))
-    else:
-        remember(key, response)
+class PublicPageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not cacheable(request):
+            return self.get_response(request)
+        key = page_key(request)
+        try:
+            response, version = cached_page(key)
+        except Exception:
+            logger.warning("Cache unreachable; serving %s uncached.", request.path)
+            return self.get_response(request)
+        if response is not None:
+            return get_conditional_response(
+                request, etag=response.get("ETag"), response=response
+            )
+        response = self.get_response(request)
+        if getattr(response, "cache_publicly", False) and response.status_code == 200:
+            remember(key, version, response)
+        return response
 
 
-def remember(key, response):
+def cacheable(request):
+    """Anonymous GETs: a reader without a session cookie is not logged in."""
+    return (
+        settings.PUBLIC_CACHE_SECONDS
+        and request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )
+
+
+def page_key(request):
+    # The language as LocaleMiddleware will choose it: from the URL's prefix.
+    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    return f"public-page:{language}:{path}"
+
+
+def cached_page(key):
+    """The page cached under `key` if it is of the current version, and the
+    current version. One round trip: the page is stored with its version."""
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY)
+    stored_version, response = found.get(key, (None, None))
+    return (response if stored_version == version else None), version
+
+
+def remember(key, version, response):
+    if response.streaming:
+        return
     # The ETag travels with the cached page, so it is not recomputed per hit.
     set_response_etag(response)
     try:
-        cache.set(key, response, settings.PUBLIC_CACHE_SECONDS)
+        cache.set(key, (version, response), settings.PUBLIC_CACHE_SECONDS)
     except Exception:
         logger.warning("Cache unreachable; %s not cached.", key)

@@ -1,4 +1,7 @@
+from auditlog.middleware import AuditlogMiddleware
 from django.conf import settings
+
+from factcheck.client_ip import client_ip
 
 
 class AdminContentSecurityPolicy:
@@ -14,3 +17,22 @@ class AdminContentSecurityPolicy:
         if match is not None and "admin" in match.namespaces:
             response._csp_config = settings.ADMIN_CSP
         return response
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, which ties log entries to the acting user.
+
+    It is skipped for anonymous reads, which write nothing (it connects a signal
+    receiver per request), and it takes the client address the way the login
+    throttle does, so a forged X-Forwarded-For cannot put a false address in
+    the audit trail.
+    """
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD") and not request.user.is_authenticated:
+            return self.get_response(request)
+        return super().__call__(request)
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_ip(request)

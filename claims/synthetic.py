@@ -2,8 +2,10 @@
 Synthetic published claims for benchmarks: `manage.py loaddemo --synthetic N`.
 
 Each claim has 3 to 30 sources with archived text, topics, and a verdict
-history of one to three entries, in German or English, built from the seed
-article's vocabulary. Rows go in with bulk inserts, a batch at a time, and the
+history of one to three entries, in German or English. A claim is about a
+place, a person and a subject drawn from wide lists, the first entries far
+more often than the rest, so that words are as unevenly common as in a real
+archive. Rows go in with bulk inserts, a batch at a time, and the
 search vectors of each batch are built with one UPDATE.
 """
 
@@ -20,6 +22,8 @@ from .models import Capture, Claim, Party, Rating, Source, Topic, VerdictChange
 
 BATCH = 1000
 
+# Entities a desk writes about, many and unevenly common (see `story`): a real
+# archive's vocabulary is wide, so most searches match a small share of it.
 PLACES = [
     "Pokrowsk",
     "Wowtschansk",
@@ -33,70 +37,387 @@ PLACES = [
     "Kramatorsk",
     "Slowjansk",
     "Sumy",
+    "Odessa",
+    "Mykolajiw",
+    "Dnipro",
+    "Poltawa",
+    "Tschernihiw",
+    "Schytomyr",
+    "Lwiw",
+    "Riwne",
+    "Luzk",
+    "Uschhorod",
+    "Iwano-Frankiwsk",
+    "Ternopil",
+    "Winnyzja",
+    "Tscherkassy",
+    "Kropywnyzkyj",
+    "Krywyj",
+    "Rih",
+    "Nikopol",
+    "Enerhodar",
+    "Melitopol",
+    "Berdjansk",
+    "Mariupol",
+    "Wuhledar",
+    "Torezk",
+    "Tschassiw",
+    "Jar",
+    "Siwersk",
+    "Lyman",
+    "Isjum",
+    "Balaklija",
+    "Kurachowe",
+    "Selydowe",
+    "Myrnohrad",
+    "Kostjantyniwka",
+    "Druschkiwka",
+    "Belgorod",
+    "Kursk",
+    "Brjansk",
+    "Rostow",
+    "Krasnodar",
+    "Sewastopol",
+    "Jalta",
+    "Kertsch",
+    "Simferopol",
+    "Moskau",
+    "Sankt",
+    "Petersburg",
+    "Minsk",
+    "Warschau",
+    "Berlin",
+    "Hamburg",
+    "München",
+    "Köln",
+    "Frankfurt",
+    "Stuttgart",
+    "Leipzig",
+    "Dresden",
+    "Hannover",
+    "Bremen",
+    "Nürnberg",
+    "Essen",
+    "Dortmund",
+    "Düsseldorf",
+    "Wien",
+    "Zürich",
+    "Brüssel",
+    "Paris",
+    "London",
+    "Madrid",
+    "Rom",
+    "Mailand",
+    "Lissabon",
+    "Stockholm",
+    "Oslo",
+    "Helsinki",
+    "Kopenhagen",
+    "Tallinn",
+    "Riga",
+    "Vilnius",
+    "Prag",
+    "Budapest",
+    "Bukarest",
+    "Sofia",
+    "Belgrad",
+    "Zagreb",
+    "Ljubljana",
+    "Athen",
+    "Ankara",
+    "Istanbul",
+    "Washington",
+    "Genf",
+    "Miami",
+    "Peking",
+    "Neu-Delhi",
+    "Brasília",
+    "Tokio",
+    "Seoul",
+    "Teheran",
+    "Riad",
+    "Doha",
+    "Kairo",
+    "Nairobi",
+    "Lagos",
+    "Pretoria",
 ]
-PEOPLE = [
-    "Gerassimow",
-    "Peskow",
-    "Putin",
-    "Selenskyj",
-    "Rubio",
-    "Witkoff",
-    "Kushner",
-    "Dmitrijew",
-    "Uschakow",
-    "Rutte",
-    "Wadephul",
-    "Trump",
+FIRST_NAMES = [
+    "Anna",
+    "Boris",
+    "Clara",
+    "Dmitri",
+    "Elena",
+    "Felix",
+    "Greta",
+    "Hanna",
+    "Igor",
+    "Julia",
+    "Kirill",
+    "Lena",
+    "Marco",
+    "Natalia",
+    "Oleg",
+    "Petra",
+    "Ruslan",
+    "Sofia",
+    "Taras",
+    "Ursula",
+    "Viktor",
+    "Wolfgang",
+    "Xenia",
+    "Yulia",
+    "Zoran",
+    "Andrzej",
+    "Beate",
+    "Carsten",
+    "Daria",
+    "Emil",
+    "Friedrich",
+    "Gabriele",
+    "Heinrich",
+    "Ines",
+    "Jakob",
+    "Katarina",
+]
+LAST_NAMES = [
+    "Petrenko",
+    "Iwanow",
+    "Schmidt",
+    "Kowalenko",
+    "Meyer",
+    "Sokolow",
+    "Fischer",
+    "Bondarenko",
+    "Wagner",
+    "Popow",
+    "Becker",
+    "Tkatschenko",
+    "Hoffmann",
+    "Morosow",
+    "Schulz",
+    "Melnyk",
+    "Koch",
+    "Wolkow",
+    "Richter",
+    "Krawtschuk",
+    "Klein",
+    "Lebedew",
+    "Wolf",
+    "Schewtschenko",
+    "Neumann",
+    "Kusnezow",
+    "Schwarz",
+    "Lysenko",
+    "Braun",
+    "Orlow",
+    "Zimmermann",
+    "Rudenko",
+    "Hartmann",
+    "Nowikow",
+    "Krüger",
+    "Marchenko",
+    "Lange",
+    "Fedorow",
+    "Werner",
+    "Sydorenko",
+]
+SUBJECTS_DE = [
+    "Getreideexport",
+    "Gaspreise",
+    "Stromnetz",
+    "Munitionslieferung",
+    "Flugabwehr",
+    "Waffenruhe",
+    "Gefangenenaustausch",
+    "Evakuierung",
+    "Wiederaufbau",
+    "Sanktionen",
+    "Ölpreisdeckel",
+    "Haushalt",
+    "Inflation",
+    "Mindestlohn",
+    "Rentenreform",
+    "Heizkosten",
+    "Impfstoff",
+    "Klinikreform",
+    "Migration",
+    "Asylanträge",
+    "Grenzkontrollen",
+    "Wahlbeteiligung",
+    "Briefwahl",
+    "Koalitionsvertrag",
+    "Schuldenbremse",
+    "Bürgergeld",
+    "Kindergrundsicherung",
+    "Wärmepumpe",
+    "Atomkraftwerk",
+    "Kohleausstieg",
+    "Windkraft",
+    "Solarförderung",
+    "Tempolimit",
+    "Deutschlandticket",
+    "Bahnstreik",
+    "Lieferketten",
+    "Chipfabrik",
+    "Rüstungsexporte",
+    "Bundeswehr",
+    "Wehrpflicht",
+    "Cyberangriff",
+    "Desinformation",
+    "Deepfake",
+    "Wahlkampfspenden",
+    "Lobbyregister",
+    "Pressefreiheit",
+    "Demonstration",
+    "Hochwasser",
+    "Dürre",
+    "Waldbrand",
+    "Ernteausfall",
+    "Trinkwasser",
+    "Pflegenotstand",
+    "Lehrermangel",
+    "Wohnungsbau",
+    "Mietpreisbremse",
+]
+SUBJECTS_EN = [
+    "grain exports",
+    "gas prices",
+    "the power grid",
+    "ammunition deliveries",
+    "air defence",
+    "the ceasefire",
+    "the prisoner exchange",
+    "the evacuation",
+    "reconstruction",
+    "sanctions",
+    "the oil price cap",
+    "the budget",
+    "inflation",
+    "the minimum wage",
+    "pension reform",
+    "heating costs",
+    "the vaccine",
+    "hospital reform",
+    "migration",
+    "asylum applications",
+    "border controls",
+    "turnout",
+    "postal voting",
+    "the coalition deal",
+    "the debt brake",
+    "heat pumps",
+    "the nuclear plant",
+    "the coal exit",
+    "wind power",
+    "solar subsidies",
+    "the speed limit",
+    "the rail strike",
+    "supply chains",
+    "the chip factory",
+    "arms exports",
+    "conscription",
+    "the cyberattack",
+    "disinformation",
+    "the deepfake",
+    "campaign donations",
+    "press freedom",
+    "the protest",
+    "flooding",
+    "the drought",
+    "the wildfire",
+    "the harvest",
+    "drinking water",
+    "care workers",
+    "the teacher shortage",
+    "housing",
 ]
 GERMAN = [
-    "Russische Truppen haben {place} eingenommen.",
-    "Die Verhandlungen in {city} dauerten {n} Stunden.",
-    "{person} kam {n} Stunden zu spät zu den Gesprächen.",
-    "Die Ukraine hat in {place} keine Gebiete verloren.",
-    "{person} reiste in diesem Jahr zum {n}. Mal nach Russland.",
-    "Der Friedensplan sieht vor, dass die Ukraine {place} abtritt.",
-    "Kein Außenminister der USA hat seit {n} Jahren ein Nato-Treffen verpasst.",
-    "Die Sicherheitsgarantien für die Ukraine sind verbindlich.",
+    "{person} sagt, {place} sei vollständig unter Kontrolle.",
+    "In {place} sind seit Montag mehr als {n}000 Menschen ohne Strom.",
+    "Die Regierung hat für {subject} {n} Milliarden Euro bereitgestellt.",
+    "{person} behauptet, die {subject} seien um {n} Prozent gestiegen.",
+    "Laut {person} wurde die {subject} in {place} gestoppt.",
+    "{subject}: In {place} hat sich die Lage seit {n} Tagen nicht verändert.",
+    "{person} war nach eigenen Angaben nie in {place}.",
+    "Die Zahl der Fälle von {subject} hat sich in {n} Jahren verdoppelt.",
+    "Ein Video zeigt angeblich {subject} in {place}.",
+    "{person} hat angekündigt, die {subject} binnen {n} Monaten zu beenden.",
 ]
 ENGLISH = [
-    "Russian forces have captured {place}.",
-    "The talks in {city} lasted {n} hours.",
-    "{person} arrived {n} hours late to the negotiations.",
-    "Ukraine has lost no territory near {place}.",
-    "{person} has travelled to Russia {n} times this year.",
-    "The peace plan requires Ukraine to give up {place}.",
-    "No US secretary of state has missed a NATO meeting in {n} years.",
-    "The security guarantees for Ukraine are binding.",
+    "{person} says {place} is fully under control.",
+    "More than {n},000 people in {place} have been without power since Monday.",
+    "The government has set aside {n} billion euros for {subject}.",
+    "{person} claims {subject} rose by {n} percent.",
+    "According to {person}, {subject} in {place} has been halted.",
+    "{subject}: the situation in {place} has not changed for {n} days.",
+    "{person} says they have never been to {place}.",
+    "Cases of {subject} have doubled in {n} years.",
+    "A video allegedly shows {subject} in {place}.",
+    "{person} promised to end {subject} within {n} months.",
 ]
-CITIES = ["Moskau", "Genf", "Miami", "Washington", "Berlin", "Brüssel", "Kiew"]
 REPORT_GERMAN = [
-    "Nach Angaben des Generalstabs dauern die Kämpfe um {place} an.",
-    "Unabhängige Beobachter wie das ISW bestreiten diese Darstellung.",
-    "Satellitenbilder zeigen Zerstörungen im Zentrum von {place}.",
-    "{person} sagte, man sei zu Verhandlungen bereit.",
-    "Militärblogger berichten von schweren Verlusten bei {place}.",
-    "Die Regierung in Kiew spricht von gezielter Desinformation.",
-    "Die Gespräche sollen in der kommenden Woche fortgesetzt werden.",
+    "Nach Angaben von {person} ist die Lage in {place} angespannt.",
+    "Unabhängige Beobachter bestreiten diese Darstellung zur {subject}.",
+    "Satellitenbilder aus {place} lassen keine eindeutigen Schlüsse zu.",
+    "{person} sagte, man werde die Zahlen zur {subject} prüfen lassen.",
+    "Die Behörden in {place} nannten keine Quelle für die Angaben.",
+    "Fachleute halten die Zahl von {n} Prozent für übertrieben.",
+    "Das Ministerium verwies auf einen Bericht aus dem Jahr 20{n}.",
 ]
 REPORT_ENGLISH = [
-    "According to the general staff, fighting around {place} continues.",
-    "Independent observers such as the ISW dispute this account.",
-    "Satellite images show destruction in the centre of {place}.",
-    "{person} said the side was ready to negotiate.",
-    "Military bloggers report heavy losses near {place}.",
-    "Officials in Kyiv call it deliberate disinformation.",
-    "The talks are expected to resume next week.",
+    "According to {person}, the situation in {place} is tense.",
+    "Independent observers dispute this account of {subject}.",
+    "Satellite images from {place} are not conclusive.",
+    "{person} said the figures on {subject} would be checked.",
+    "Officials in {place} did not name a source for the figures.",
+    "Experts consider the figure of {n} percent exaggerated.",
+    "The ministry referred to a report from 20{n}.",
 ]
-PUBLISHERS = ["Reuters", "dpa", "AFP", "Kyiv Independent", "TASS", "ISW", "BBC"]
+PUBLISHERS = [
+    "Reuters",
+    "dpa",
+    "AFP",
+    "AP",
+    "Kyiv Independent",
+    "TASS",
+    "ISW",
+    "BBC",
+    "Deutsche Welle",
+    "Der Spiegel",
+    "Süddeutsche Zeitung",
+    "FAZ",
+    "taz",
+    "Meduza",
+    "Ukrainska Pravda",
+    "Le Monde",
+    "The Guardian",
+    "NZZ",
+    "ORF",
+]
 
 
-def fill(template, rng):
-    return template.format(
-        place=rng.choice(PLACES),
-        city=rng.choice(CITIES),
-        person=rng.choice(PEOPLE),
-        n=rng.randint(2, 25),
-    )
+def zipf_choice(rng, items):
+    """Pick from `items`, the first ones more often, as in real news: with
+    weights 1 / (rank + 10), the most common place turns up in about 4 % of
+    claims and the rarest in about 0.2 %."""
+    weights = [1 / (rank + 10) for rank in range(len(items))]
+    return rng.choices(items, weights=weights)[0]
+
+
+def story(rng, language):
+    """What one claim is about: a place, a person and a subject."""
+    subjects = SUBJECTS_DE if language == "de" else SUBJECTS_EN
+    person = f"{rng.choice(FIRST_NAMES)} {zipf_choice(rng, LAST_NAMES)}"
+    return {
+        "place": zipf_choice(rng, PLACES),
+        "person": person,
+        "subject": zipf_choice(rng, subjects),
+    }
+
+
+def fill(template, rng, about):
+    return template.format(n=rng.randint(2, 95), **about)
 
 
 def load_synthetic(count, *, seed=1, progress=None):
@@ -129,7 +450,9 @@ def ensure_parties(rng):
     kinds = [Party.Kind.PERSON, Party.Kind.ORGANISATION]
     return Party.objects.bulk_create(
         Party(
-            name=f"{rng.choice(PEOPLE)} ({n})" if n % 2 else f"Ministerium {n}",
+            name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+            if n % 2
+            else f"Ministerium {n}",
             slug=f"synthetic-{n}",
             kind=kinds[n % 2],
         )
@@ -142,29 +465,30 @@ def insert_batch(first, size, rng, ratings, topics, parties):
     claims = []
     for number in range(first, first + size):
         german = rng.random() < 0.6
+        about = story(rng, "de" if german else "en")
         verdict_at = now - datetime.timedelta(
             minutes=rng.randint(60, 3 * 365 * 24 * 60)
         )
-        claims.append(
-            Claim(
-                statement=fill(rng.choice(GERMAN if german else ENGLISH), rng),
-                slug=f"synthetic-{number}",
-                language="de" if german else "en",
-                claimant=rng.choice(parties),
-                first_made_on=(
-                    verdict_at - datetime.timedelta(days=rng.randint(0, 30))
-                ).date(),
-                summary=" ".join(
-                    fill(t, rng)
-                    for t in rng.sample(REPORT_GERMAN if german else REPORT_ENGLISH, 2)
-                ),
-                status=Claim.Status.PUBLISHED,
-                rating=rng.choice(ratings),
-                verdict_at=verdict_at,
-                submitted_at=verdict_at - datetime.timedelta(hours=2),
-                published_at=verdict_at - datetime.timedelta(hours=1),
-            )
+        claim = Claim(
+            statement=fill(rng.choice(GERMAN if german else ENGLISH), rng, about),
+            slug=f"synthetic-{number}",
+            language="de" if german else "en",
+            claimant=rng.choice(parties),
+            first_made_on=(
+                verdict_at - datetime.timedelta(days=rng.randint(0, 30))
+            ).date(),
+            summary=" ".join(
+                fill(t, rng, about)
+                for t in rng.sample(REPORT_GERMAN if german else REPORT_ENGLISH, 2)
+            ),
+            status=Claim.Status.PUBLISHED,
+            rating=rng.choice(ratings),
+            verdict_at=verdict_at,
+            submitted_at=verdict_at - datetime.timedelta(hours=2),
+            published_at=verdict_at - datetime.timedelta(hours=1),
         )
+        claim.about = about  # its sources write about the same things
+        claims.append(claim)
     claims = Claim.objects.bulk_create(claims)
     Claim.topics.through.objects.bulk_create(
         Claim.topics.through(claim_id=claim.pk, topic_id=topic.pk)
@@ -207,21 +531,26 @@ def insert_sources(claims, rng, parties):
             stance=rng.choice(stances),
             publisher=rng.choice(PUBLISHERS),
             published_on=claim.first_made_on,
-            title=fill(rng.choice(GERMAN if claim.language == "de" else ENGLISH), rng),
+            title=fill(
+                rng.choice(GERMAN if claim.language == "de" else ENGLISH),
+                rng,
+                claim.about,
+            ),
             quote=fill(
                 rng.choice(REPORT_GERMAN if claim.language == "de" else REPORT_ENGLISH),
                 rng,
+                claim.about,
             ),
         )
         for claim in claims
         for n in range(rng.randint(3, 30))
     ]
     sources = Source.objects.bulk_create(sources, batch_size=5000)
-    languages = {claim.pk: claim.language for claim in claims}
     captures = []
     for source in sources:
-        pool = REPORT_GERMAN if languages[source.claim_id] == "de" else REPORT_ENGLISH
-        text = " ".join(fill(t, rng) for t in rng.sample(pool, 4))
+        claim = source.claim
+        pool = REPORT_GERMAN if claim.language == "de" else REPORT_ENGLISH
+        text = " ".join(fill(t, rng, claim.about) for t in rng.sample(pool, 4))
         captures.append(
             Capture(
                 source=source,

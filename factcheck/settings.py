@@ -108,6 +108,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a cached public page is served without the rest of the stack, with
+    # the headers the stack gave it when it was rendered.
+    "claims.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -119,7 +122,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "claims.middleware.AuditActorMiddleware",
     "axes.middleware.AxesMiddleware",
     "claims.middleware.AdminContentSecurityPolicy",
     "django_structlog.middlewares.RequestMiddleware",
