@@ -24,6 +24,7 @@ from .models import (
     Topic,
     VerdictChange,
 )
+from .paginators import EstimatedCountPaginator
 
 
 def verdict_badge(rating):
@@ -181,7 +182,6 @@ class ClaimAdmin(admin.ModelAdmin):
     list_select_related = ["claimant", "rating"]
     search_fields = ["statement", "slug", "claimant__name"]
     show_full_result_count = False
-    date_hierarchy = "created_at"
     autocomplete_fields = ["claimant", "topics"]
     prepopulated_fields = {"slug": ["statement"]}
     inlines = [SourceInline, VerdictHistoryInline]
@@ -430,6 +430,8 @@ class SourceAdmin(admin.ModelAdmin):
     list_select_related = ["claim", "party", "latest_capture"]
     search_fields = ["url", "title", "publisher", "quote"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ["-id"]
     autocomplete_fields = ["claim", "party"]
     readonly_fields = [
         "added_by",
@@ -478,8 +480,9 @@ class CaptureAdmin(admin.ModelAdmin):
     list_display = ["url", "kind", "state", "attempts", "change", "error", "created_at"]
     list_filter = ["state", "kind", "change"]
     search_fields = ["url", "final_url", "payload_sha256", "title"]
-    date_hierarchy = "created_at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ["-id"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("text", "diff", "http_headers")
@@ -499,7 +502,9 @@ class VerdictChangeAdmin(admin.ModelAdmin):
     list_display = ["claim", "previous_rating", "rating", "changed_by", "changed_at"]
     list_filter = ["rating"]
     list_select_related = ["claim", "previous_rating", "rating", "changed_by"]
-    date_hierarchy = "changed_at"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ["-id"]
 
     def has_add_permission(self, request):
         return False

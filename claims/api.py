@@ -19,7 +19,7 @@ from rest_framework.routers import DefaultRouter
 from . import serializers as api
 from . import views
 from .filters import ClaimFilter, public_parties, public_topics
-from .models import Capture, Claim, Rating, Source
+from .models import Capture, Claim, Party, Rating, Source, Topic
 
 app_name = "api"
 
@@ -166,8 +166,11 @@ class PartyViewSet(PublicViewSet):
 
     lookup_field = "slug"
     lookup_value_regex = SLUG
-    queryset = public_parties()
+    queryset = Party.objects.all()  # for the schema; see get_queryset
     serializer_class = api.PartySerializer
+
+    def get_queryset(self):
+        return public_parties().order_by("name", "pk")
 
 
 class TopicViewSet(PublicViewSet):
@@ -175,8 +178,11 @@ class TopicViewSet(PublicViewSet):
 
     lookup_field = "slug"
     lookup_value_regex = SLUG
-    queryset = public_topics()
+    queryset = Topic.objects.all()  # for the schema; see get_queryset
     serializer_class = api.TopicSerializer
+
+    def get_queryset(self):
+        return public_topics().order_by("name", "pk")
 
 
 class SourceViewSet(PublicViewSet):

@@ -18,6 +18,7 @@ capture) reaches the web process only when its cached pages expire
 (PUBLIC_CACHE_SECONDS, 60 s by default there).
 """
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -100,15 +101,33 @@ def page_key(request):
 
 
 def cached_page(key):
-    """The page cached under `key` if it is of the current version, and the
-    current version. One round trip: the page is stored with its version."""
+    """What is cached under `key` if it is of the current version (else None),
+    and the current version. One round trip: values are stored with their
+    version."""
     found = cache.get_many([VERSION_KEY, key])
     version = found.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, 1, timeout=None)
         version = cache.get(VERSION_KEY)
-    stored_version, response = found.get(key, (None, None))
-    return (response if stored_version == version else None), version
+    stored_version, value = found.get(key, (None, None))
+    return (value if stored_version == version else None), version
+
+
+def remembered(name, compute):
+    """compute(), done once per version: for figures that every public page
+    needs and that change only when claims do (charts, filter choices)."""
+    if not settings.PUBLIC_CACHE_SECONDS:
+        return compute()
+    key = f"public-data:{name}"
+    try:
+        value, version = cached_page(key)
+    except Exception:
+        return compute()
+    if value is None:
+        value = compute()
+        with contextlib.suppress(Exception):
+            cache.set(key, (version, value), settings.PUBLIC_CACHE_SECONDS)
+    return value
 
 
 def remember(key, version, response):

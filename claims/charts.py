@@ -5,12 +5,18 @@ from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from .models import Claim, VerdictChange
+from .models import Claim, Rating, VerdictChange
 
 BAR_WIDTH = 360
 MONTHS = 12
 COLUMN_HEIGHT = 120
 COLUMN_WIDTH = 44
+
+
+def figures():
+    """Both charts' data; cached per version of the public pages."""
+    ratings = list(Rating.objects.all())
+    return verdict_counts(ratings), verdict_moves(ratings)
 
 
 def verdict_counts(ratings):

@@ -3,7 +3,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from . import search
+from . import caching, search
 from .models import Claim, Party, Rating, Source, Topic
 
 PUBLIC_STATUS_CHOICES = [
@@ -14,28 +14,39 @@ PUBLIC_STATUS_CHOICES = [
 def public_parties(request=None):
     """Parties that public claims name, as claimant or as a source's party;
     the others would give away what drafts are about."""
+    return Party.objects.filter(pk__in=caching.remembered("parties", public_party_ids))
+
+
+def public_party_ids():
     claimant = Claim.objects.public().filter(claimant=OuterRef("pk"))
     cited = Source.objects.filter(
         party=OuterRef("pk"), claim__status__in=Claim.PUBLIC_STATUSES
     )
-    return Party.objects.filter(Exists(claimant) | Exists(cited))
+    parties = Party.objects.filter(Exists(claimant) | Exists(cited))
+    return list(parties.values_list("pk", flat=True))
 
 
 def public_topics(request=None):
-    return Topic.objects.filter(
-        Exists(Claim.objects.public().filter(topics=OuterRef("pk")))
-    )
+    return Topic.objects.filter(pk__in=caching.remembered("topics", public_topic_ids))
+
+
+def public_topic_ids():
+    public = Claim.objects.public().filter(topics=OuterRef("pk"))
+    return list(Topic.objects.filter(Exists(public)).values_list("pk", flat=True))
 
 
 def language_choices():
     """The languages that public claims are in, named in the reader's language."""
     names = dict(Claim._meta.get_field("language").choices)
-    codes = (
-        Claim.objects.public().order_by().values_list("language", flat=True).distinct()
-    )
+    codes = caching.remembered("languages", public_languages)
     return sorted(
         ((code, names.get(code, code)) for code in codes), key=lambda c: str(c[1])
     )
+
+
+def public_languages():
+    claims = Claim.objects.public().order_by()
+    return list(claims.values_list("language", flat=True).distinct())
 
 
 class ClaimFilter(django_filters.FilterSet):

@@ -123,7 +123,7 @@ def refresh_soon(claim_id):
         transaction.on_commit(queue)
 
 
-def matches(text):
+def matches(text, configs=None):
     """Claims whose vector matches `text` stemmed in the claim's own language.
 
     One branch per configuration in use, so that each is a GIN index scan with
@@ -131,7 +131,7 @@ def matches(text):
     language.
     """
     condition = Q(pk__in=[])
-    for config, languages in configs_in_use().items():
+    for config, languages in (configs or configs_in_use()).items():
         query = SearchQuery(text, search_type="websearch", config=config)
         if config == "simple":
             languages_match = ~Q(language__in=CONFIGS)
@@ -142,33 +142,28 @@ def matches(text):
 
 
 def configs_in_use():
-    """{configuration: [language codes]} for the languages claims are in,
-    remembered for a few minutes: a search needs no branch for languages
-    nobody writes in."""
-    key = "search:languages-in-use"
-    languages = cache.get(key)
-    if languages is None:
-        from .models import Claim
+    """{configuration: [language codes]} for the languages claims are in: a
+    search needs no branch for languages nobody writes in."""
+    from . import caching
 
-        languages = list(
-            Claim.objects.order_by().values_list("language", flat=True).distinct()
-        )
-        cache.set(key, languages, LANGUAGES_CACHE_SECONDS)
+    languages = caching.remembered("languages-in-use", languages_in_use)
     configs = {}
     for code in languages:
         configs.setdefault(CONFIGS.get(code, "simple"), []).append(code)
     return configs
 
 
-LANGUAGES_CACHE_SECONDS = 300
+def languages_in_use():
+    from .models import Claim
+
+    return list(Claim.objects.order_by().values_list("language", flat=True).distinct())
 
 
-def any_language_query(text):
+def any_language_query(text, configs):
     """The words in every configuration in use, OR-ed: one constant query to
     rank with, however many languages the matches are in."""
     queries = [
-        SearchQuery(text, search_type="websearch", config=config)
-        for config in configs_in_use()
+        SearchQuery(text, search_type="websearch", config=config) for config in configs
     ]
     combined = queries[0]
     for query in queries[1:]:
@@ -178,9 +173,10 @@ def any_language_query(text):
 
 def search(queryset, text):
     """Claims matching `text`, best match first, each with a highlighted snippet."""
-    if not configs_in_use():
+    configs = configs_in_use()
+    if not configs:
         return queryset.none()
-    ranking = any_language_query(text)
+    ranking = any_language_query(text, configs)
     snippet = SearchHeadline(
         Concat("statement", Value(" — "), "summary", output_field=TextField()),
         SearchQuery(text, search_type="websearch", config=claim_config()),
@@ -192,7 +188,7 @@ def search(queryset, text):
         max_fragments=2,
     )
     return (
-        queryset.filter(matches(text))
+        queryset.filter(matches(text, configs))
         .annotate(rank=SearchRank(F("search_vector"), ranking), snippet=snippet)
         .order_by("-rank", "-verdict_at", "-id")
     )

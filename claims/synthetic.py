@@ -9,6 +9,7 @@ archive. Rows go in with bulk inserts, a batch at a time, and the
 search vectors of each batch are built with one UPDATE.
 """
 
+import contextlib
 import datetime
 import hashlib
 import random
@@ -432,15 +433,35 @@ def load_synthetic(count, *, seed=1, progress=None):
     ]
     parties = ensure_parties(rng)
     start = Claim.objects.filter(slug__startswith="synthetic-").count()
-    for first in range(start, start + count, BATCH):
-        size = min(BATCH, start + count - first)
-        with transaction.atomic():
-            claims = insert_batch(first, size, rng, ratings, topics, parties)
-            search.refresh([claim.pk for claim in claims])
-        if progress:
-            progress(first + size - start)
+    with search_index_rebuilt_after(count):
+        for first in range(start, start + count, BATCH):
+            size = min(BATCH, start + count - first)
+            with transaction.atomic():
+                claims = insert_batch(first, size, rng, ratings, topics, parties)
+                search.refresh([claim.pk for claim in claims])
+            if progress:
+                progress(first + size - start)
     caching.invalidate_public_pages()
     return count
+
+
+@contextlib.contextmanager
+def search_index_rebuilt_after(count):
+    """For a large load, drop the GIN index and build it once at the end: that
+    is several times faster than updating it batch by batch."""
+    if connection.vendor != "postgresql" or count < 10 * BATCH:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX IF EXISTS claim_search_vector_gin")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE INDEX IF NOT EXISTS claim_search_vector_gin "
+                "ON claims_claim USING gin (search_vector)"
+            )
 
 
 def ensure_parties(rng):

@@ -23,12 +23,13 @@ from django.views.generic import DetailView
 from django_filters.views import FilterView
 from w3lib.encoding import html_to_unicode
 
-from . import charts, claimreview, permissions, services, timeline
+from . import caching, charts, claimreview, permissions, services, timeline
 from .caching import cache_public_page
 from .capture import read_payload
 from .filters import ClaimFilter
 from .forms import AsOfForm
 from .models import Capture, Claim, Rating, Source, VerdictChange
+from .paginators import CappedPaginator
 
 
 def reviewed_claims():
@@ -89,10 +90,14 @@ class ClaimListView(FilterView):
             value for key, value in self.request.GET.items() if key not in ("q", "page")
         )
         if not self.request.GET:
-            ratings = list(Rating.objects.all())
-            context["verdict_counts"] = charts.verdict_counts(ratings)
-            context["verdict_moves"] = charts.verdict_moves(ratings)
+            counts, moves = caching.remembered("charts", charts.figures)
+            context["verdict_counts"], context["verdict_moves"] = counts, moves
         return context
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        if self.request.GET.get("q", "").strip():
+            return CappedPaginator(queryset, per_page, **kwargs)
+        return super().get_paginator(queryset, per_page, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
         """Like Django's, but an absurd page number gives the nearest real page."""

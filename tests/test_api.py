@@ -540,11 +540,11 @@ def test_api_is_read_only(world, client):
 # Query counts: constant however many claims, sources and captures there are.
 
 LIST_QUERIES = {
-    CLAIMS: 3,  # count, claims, their topics
+    CLAIMS: 5,  # count, claims, their topics; the party and topic ids in use
     SOURCES: 2,  # count, sources with parties and archived copies
     CAPTURES: 2,  # count, captures
-    PARTIES: 2,
-    TOPICS: 2,
+    PARTIES: 3,  # the ids in use, count, parties
+    TOPICS: 3,  # the ids in use, count, topics
     RATINGS: 2,
 }
 

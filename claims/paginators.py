@@ -1,0 +1,45 @@
+from django.core.paginator import Paginator
+from django.db import connections
+from django.utils.functional import cached_property
+
+EXACT_BELOW = 10_000
+
+
+class EstimatedCountPaginator(Paginator):
+    """For admin lists of tables with millions of rows: an unfiltered list is
+    counted from PostgreSQL's statistics instead of COUNT(*), which reads the
+    whole table. Small tables and filtered lists are counted exactly."""
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        connection = connections[queryset.db]
+        if connection.vendor != "postgresql" or queryset.query.where:
+            return super().count
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [queryset.model._meta.db_table],
+            )
+            row = cursor.fetchone()
+        estimate = row[0] if row else -1
+        return estimate if estimate >= EXACT_BELOW else super().count
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` results: a search that matches half the archive
+    needs no exact count to show its first pages ("1,000+ claims")."""
+
+    cap = 1000
+
+    @cached_property
+    def counted(self):
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def count(self):
+        return min(self.counted, self.cap)
+
+    @property
+    def capped(self):
+        return self.counted > self.cap
