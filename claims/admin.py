@@ -233,7 +233,7 @@ class ClaimAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .defer("search_vector")
+            .defer("search_vector", "rank_vector")
             .annotate(source_count=Coalesce(Subquery(counted), 0))
         )
 
@@ -446,7 +446,7 @@ class SourceAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .defer("latest_capture__text", "claim__search_vector")
+            .defer("latest_capture__text", "claim__search_vector", "claim__rank_vector")
         )
 
     def save_model(self, request, obj, form, change):

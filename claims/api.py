@@ -9,8 +9,6 @@ from django.db.models import F
 from django.http import JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework import pagination, serializers, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
@@ -45,15 +43,6 @@ def public_captures():
     return Capture.objects.filter(
         state=Capture.State.SUCCEEDED, source__claim__status__in=Claim.PUBLIC_STATUSES
     )
-
-
-class PublicClaimFilter(ClaimFilter):
-    """The HTML list's filters, described for the schema."""
-
-    # The method hides the filter's type from the schema generator: a slug.
-    @extend_schema_field(OpenApiTypes.STR)
-    def involving_party(self, queryset, name, party):
-        return super().involving_party(queryset, name, party)
 
 
 class SourceFilter(django_filters.FilterSet):
@@ -147,7 +136,7 @@ class ClaimViewSet(PublicViewSet):
 
     lookup_field = "slug"
     lookup_value_regex = SLUG
-    filterset_class = PublicClaimFilter
+    filterset_class = ClaimFilter
 
     def get_queryset(self):
         # The public pages' own querysets: the same claims, the same prefetching.

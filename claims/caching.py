@@ -116,7 +116,7 @@ def cached_page(key):
 def remembered(name, compute):
     """compute(), done once per version: for figures that every public page
     needs and that change only when claims do (charts, filter choices)."""
-    if not settings.PUBLIC_CACHE_SECONDS:
+    if not settings.PUBLIC_DATA_CACHE_SECONDS:
         return compute()
     key = f"public-data:{name}"
     try:
@@ -126,7 +126,7 @@ def remembered(name, compute):
     if value is None:
         value = compute()
         with contextlib.suppress(Exception):
-            cache.set(key, (version, value), settings.PUBLIC_CACHE_SECONDS)
+            cache.set(key, (version, value), settings.PUBLIC_DATA_CACHE_SECONDS)
     return value
 
 

@@ -68,12 +68,13 @@ class ClaimFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=PUBLIC_STATUS_CHOICES, empty_label=_("Any status")
     )
-    party = django_filters.ModelChoiceFilter(
+    # Free text, not a list: an archive names thousands of parties, too many
+    # for a menu. A slug (as in links and feeds) or part of a name.
+    party = django_filters.CharFilter(
         label=_("Party"),
-        to_field_name="slug",
-        queryset=public_parties,
         method="involving_party",
-        empty_label=_("Any party"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Name of a person or body")}),
     )
     topic = django_filters.ModelChoiceFilter(
         label=_("Topic"),
@@ -97,10 +98,16 @@ class ClaimFilter(django_filters.FilterSet):
         model = Claim
         fields = []
 
-    def involving_party(self, queryset, name, party):
-        """Claims the party made, or on which a source speaks for it."""
-        cited = Source.objects.filter(claim=OuterRef("pk"), party=party)
-        return queryset.filter(Q(claimant=party) | Exists(cited))
+    def involving_party(self, queryset, name, value):
+        """Claims a matching party made, or on which a source speaks for it.
+        Only parties of public claims match, so a name that only drafts
+        mention finds nothing, like a name nobody mentions."""
+        value = value.strip()
+        if not value:
+            return queryset
+        parties = public_parties().filter(Q(slug=value) | Q(name__icontains=value))
+        cited = Source.objects.filter(claim=OuterRef("pk"), party__in=parties)
+        return queryset.filter(Q(claimant__in=parties) | Exists(cited))
 
     def search(self, queryset, name, text):
         """Full-text search on PostgreSQL; substring matching on SQLite."""

@@ -164,6 +164,9 @@ class Claim(models.Model):
     # Kept current by claims.search; its GIN index is created by a migration on
     # PostgreSQL only (see 0005_search).
     search_vector = SearchVectorField(null=True, editable=False)
+    # Statement, summary and claimant only: small, so ranking thousands of
+    # matches stays cheap (claims.search).
+    rank_vector = SearchVectorField(null=True, editable=False)
 
     objects = ClaimQuerySet.as_manager()
 
@@ -172,8 +175,13 @@ class Claim(models.Model):
         verbose_name_plural = _("claims")
         permissions = [("review_claim", _("Can set verdicts and publish claims"))]
         indexes = [
-            # The public list: published claims, newest verdict first.
-            models.Index(fields=["status", "-verdict_at"], name="claim_status_verdict"),
+            # The public list: public claims, newest verdict first.
+            models.Index(
+                fields=["-verdict_at", "-id"],
+                # Claim.PUBLIC_STATUSES, which Meta cannot see
+                condition=models.Q(status__in=["published", "updated", "withdrawn"]),
+                name="claim_public_by_verdict",
+            ),
             # The review queue: claims in review, oldest submission first.
             models.Index(
                 fields=["status", "submitted_at"], name="claim_status_submitted"

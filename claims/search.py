@@ -2,8 +2,9 @@
 Full-text search on PostgreSQL: one search vector per claim, built from the
 statement (weight A), the summary and claimant (B), the sources' titles,
 quotes and publishers (C) and the text of their archived copies (D), each
-stemmed in the claim's own language. SQLite has no full-text search here; the
-filter falls back to substring matching there.
+stemmed in the claim's own language. Matches are ranked on a second, small
+vector of the statement, summary and claimant alone. SQLite has no full-text
+search here; the filter falls back to substring matching there.
 """
 
 from django.contrib.postgres.search import (
@@ -77,6 +78,15 @@ def text_of(queryset, *fields):
     )
 
 
+def ranking_vector(party_model):
+    """The statement (A) and the summary and claimant (B), as an expression."""
+    claimant = party_model.objects.filter(pk=OuterRef("claimant_id")).values("name")
+    config = claim_config()
+    return SearchVector("statement", weight="A", config=config) + SearchVector(
+        "summary", Subquery(claimant[:1]), weight="B", config=config
+    )
+
+
 def refresh(claim_ids):
     """Rebuild the search vectors of these claims in one UPDATE."""
     from .models import Claim, Party, Source
@@ -84,11 +94,10 @@ def refresh(claim_ids):
     if not enabled() or not claim_ids:
         return
     sources = Source.objects.filter(claim=OuterRef("pk")).order_by()
-    claimant = Party.objects.filter(pk=OuterRef("claimant_id")).values("name")[:1]
     config = claim_config()
+    ranked = ranking_vector(Party)
     vector = (
-        SearchVector("statement", weight="A", config=config)
-        + SearchVector("summary", Subquery(claimant), weight="B", config=config)
+        ranked
         + SearchVector(
             text_of(sources, "title", "quote", "publisher"), weight="C", config=config
         )
@@ -98,7 +107,9 @@ def refresh(claim_ids):
             config=config,
         )
     )
-    Claim.objects.filter(pk__in=claim_ids).update(search_vector=vector)
+    Claim.objects.filter(pk__in=claim_ids).update(
+        search_vector=vector, rank_vector=ranked
+    )
 
 
 def refresh_soon(claim_id):
@@ -189,7 +200,7 @@ def search(queryset, text):
     )
     return (
         queryset.filter(matches(text, configs))
-        .annotate(rank=SearchRank(F("search_vector"), ranking), snippet=snippet)
+        .annotate(rank=SearchRank(F("rank_vector"), ranking), snippet=snippet)
         .order_by("-rank", "-verdict_at", "-id")
     )
 

@@ -45,7 +45,7 @@ def reviewed_claims():
     return (
         Claim.objects.public()
         .select_related("claimant", "rating")
-        .defer("search_vector")
+        .defer("search_vector", "rank_vector")
         .prefetch_related(
             "topics",
             Prefetch("sources", queryset=sources),
@@ -54,12 +54,12 @@ def reviewed_claims():
     )
 
 
-# Large columns a claim page does not show.
+# A source's archived copy shows as a link with its date; a capture's other
+# three dozen columns (its text among them) stay in the database.
 ARCHIVE_TEXT_FIELDS = [
-    "cited_capture__text",
-    "cited_capture__diff",
-    "cited_capture__http_headers",
-    "cited_capture__tool_versions",
+    f"cited_capture__{field.name}"
+    for field in Capture._meta.concrete_fields
+    if field.name not in ("id", "fetch_started_at")
 ]
 
 
@@ -69,7 +69,7 @@ def listed_claims():
         Claim.objects.public()
         .select_related("claimant", "rating")
         .prefetch_related("topics")
-        .defer("search_vector")
+        .defer("search_vector", "rank_vector")
         .order_by("-verdict_at", "-id")
     )
 

@@ -192,6 +192,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 600 if REDIS_URL else 60)
+# Figures every list page needs (charts, filter choices), kept until claims
+# change; independent of whether whole pages are cached.
+PUBLIC_DATA_CACHE_SECONDS = envint(
+    "PUBLIC_DATA_CACHE_SECONDS", 600 if REDIS_URL else 60
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

@@ -31,6 +31,7 @@ def english_by_default():
 def no_public_page_cache(settings):
     """Most tests look at freshly rendered pages; test_caching turns it on."""
     settings.PUBLIC_CACHE_SECONDS = 0
+    settings.PUBLIC_DATA_CACHE_SECONDS = 0
 
 
 @pytest.fixture
@@ -274,6 +275,9 @@ def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    # Playwright's sync API keeps an event loop running in this thread from here
+    # on; Django's ORM calls in tests are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_FLAGS
@@ -283,11 +287,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request, monkeypatch):
+def page(browser, request):
     """A fresh browser page; its screenshot is kept under test-artifacts/."""
-    # Playwright's sync API runs an event loop in this thread; Django's ORM
-    # calls in the test body are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     yield page

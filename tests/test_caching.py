@@ -16,6 +16,7 @@ def public_cache(settings, transactional_db):
     from claims import caching
 
     settings.PUBLIC_CACHE_SECONDS = 600
+    settings.PUBLIC_DATA_CACHE_SECONDS = 600
     caching.invalidate_public_pages()  # nothing from earlier tests
     return settings
 

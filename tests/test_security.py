@@ -33,6 +33,7 @@ def in_production(code, tmp_path, **env):
         **env,
     }
     environment.pop("DATABASE_URL", None)  # a private SQLite database
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests
     script = (
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE',"
         " 'factcheck.settings'); django.setup()\n" + code
@@ -49,6 +50,7 @@ def in_production(code, tmp_path, **env):
 
 def test_deploy_checks_pass_under_production_settings(tmp_path):
     env = {**os.environ, **PRODUCTION, "VAR_DIR": str(tmp_path)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

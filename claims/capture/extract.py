@@ -80,7 +80,8 @@ def _receive(read_end: int, pid: int, timeout: float, path: Path) -> tuple[str, 
                 chunks.append(chunk)
         else:
             os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
+    logger.info("Text extraction child peaked at %d KiB", usage.ru_maxrss)
     if status != 0:
         logger.warning("Text extraction failed or timed out for %s", path)
         return "", ""
