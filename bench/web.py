@@ -382,7 +382,7 @@ def render_search(search):
         f"{search['queries'] - search['german']} English; place and person names, "
         "subjects, alone or two together, common ones more often), each the claim "
         "list's first page: the matching count (capped at 1,000) and 20 rows, ranked. "
-        f"Claims matched per query (counted up to 1,001): median "
+        f"Claims matched per query: median "
         f"{search['matches']['median']:,}, most {search['matches']['max']:,}.",
         "",
         "| method | p50 ms | p95 ms | max ms |",

@@ -118,16 +118,20 @@ def refresh_soon(claim_id):
     Captures finish in bursts (a claim's sources are archived together), and
     each refresh re-reads the archived text of all the claim's sources: the
     first finished capture queues one refresh SEARCH_REFRESH_DELAY seconds
-    later, and the others within that time ride along with it.
+    later, and the others within that time ride along with it. A delay of 0
+    refreshes at once, in the current transaction.
     """
     from django.conf import settings
 
     from .tasks import refresh_search
 
     delay = settings.SEARCH_REFRESH_DELAY
+    if not delay:
+        refresh([claim_id])
+        return
 
     def queue():
-        if cache.add(f"search-refresh:{claim_id}", 1, timeout=max(delay, 1)):
+        if cache.add(f"search-refresh:{claim_id}", 1, timeout=delay):
             refresh_search.apply_async(([claim_id],), countdown=delay + 1)
 
     if enabled():

@@ -32,8 +32,11 @@ def on_topics_changed(sender, instance, **kwargs):
 
 @receiver([post_save, post_delete], sender=Source)
 def on_source_changed(sender, instance, raw=False, **kwargs):
+    # Sources come in bursts (a claim's evidence is entered together), so
+    # their claim's search vector is rebuilt once, shortly after.
     if not raw and Claim.objects.filter(pk=instance.claim_id).exists():
-        claim_changed(instance.claim_id)
+        search.refresh_soon(instance.claim_id)
+        transaction.on_commit(caching.invalidate_public_pages)
 
 
 @receiver(post_save, sender=Party)

@@ -28,6 +28,13 @@ def english_by_default():
 
 
 @pytest.fixture(autouse=True)
+def search_refreshed_at_once(settings):
+    """Tests read search results right after a change; test_search checks the
+    delayed refresh of a real worker on its own."""
+    settings.SEARCH_REFRESH_DELAY = 0
+
+
+@pytest.fixture(autouse=True)
 def no_public_page_cache(settings):
     """Most tests look at freshly rendered pages; test_caching turns it on."""
     settings.PUBLIC_CACHE_SECONDS = 0
@@ -220,7 +227,6 @@ def capture_settings(settings, tmp_path):
     settings.CAPTURE_DEADLINE = 10
     settings.CAPTURE_CONNECT_TIMEOUT = 2
     settings.CAPTURE_READ_TIMEOUT = 2
-    settings.SEARCH_REFRESH_DELAY = 0
     settings.MEDIA_ROOT = tmp_path / "archive"
     return settings
 

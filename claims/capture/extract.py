@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 # Extraction reads at most this much of an HTML or text payload, so a huge page
 # costs bounded memory and time; the WARC still holds the whole payload.
 MAX_MARKUP_BYTES = 5 * 1024 * 1024
+# The text kept for reading and search: enough for a long report, and a
+# bound on what a capture holds in memory and writes to the database.
+MAX_TEXT_CHARS = 1_000_000
 # PDFs must be parsed whole, so larger ones are archived without text.
 MAX_PDF_BYTES = 50 * 1024 * 1024
 MAX_PDF_PAGES = 200
@@ -61,7 +64,7 @@ def extract_isolated(
 def _extract_and_exit(path: Path, content_type: str | None, write_end: int) -> None:
     status = 1
     try:
-        result = json.dumps(extract(path, content_type)).encode()
+        result = json.dumps(extract(path, content_type), ensure_ascii=False).encode()
         with os.fdopen(write_end, "wb") as out:
             out.write(result)
         status = 0
@@ -90,7 +93,13 @@ def _receive(read_end: int, pid: int, timeout: float, path: Path) -> tuple[str, 
 
 
 def extract(path: Path, content_type: str | None) -> tuple[str, str]:
-    """Return (title, text); empty strings when nothing can be extracted."""
+    """Return (title, text); empty strings when nothing can be extracted. The
+    text is cut at MAX_TEXT_CHARS."""
+    title, text = _extract(path, content_type)
+    return title[:1000], text[:MAX_TEXT_CHARS]
+
+
+def _extract(path: Path, content_type: str | None) -> tuple[str, str]:
     with path.open("rb") as handle:
         kind = _kind(content_type, handle.read(_SNIFF_BYTES))
         handle.seek(0)
