@@ -7,6 +7,8 @@ vector of the statement, summary and claimant alone. SQLite has no full-text
 search here; the filter falls back to substring matching there.
 """
 
+import logging
+
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
@@ -29,6 +31,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, Left
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+
+logger = logging.getLogger(__name__)
 
 # PostgreSQL's stemming configurations by ISO language code; any other
 # language (Ukrainian, for one) is indexed word by word with "simple".
@@ -131,8 +135,12 @@ def refresh_soon(claim_id):
         return
 
     def queue():
-        if cache.add(f"search-refresh:{claim_id}", 1, timeout=delay):
-            refresh_search.apply_async(([claim_id],), countdown=delay + 1)
+        try:
+            if cache.add(f"search-refresh:{claim_id}", 1, timeout=delay):
+                refresh_search.apply_async(([claim_id],), countdown=delay + 1)
+        except Exception:
+            logger.warning("Redis unreachable; claim %s searchable at once.", claim_id)
+            refresh([claim_id])
 
     if enabled():
         transaction.on_commit(queue)

@@ -14,8 +14,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from claims import services
-from claims.models import Capture, Source
+from claims import search, services
+from claims.models import Capture, Claim, Source
 from factcheck.celery import app
 from tests.capture_servers import Server, drip, respond
 from tests.conftest import TEST_QUEUE, add_source, wait_for
@@ -158,7 +158,7 @@ def test_source_saved_while_the_broker_is_down_is_captured_by_the_sweep(
                 "from claims.models import Claim, Source;"
                 f"c = Claim.objects.get(pk={claim.pk});"
                 "Source.objects.create(claim=c, party=c.claimant, stance='asserts',"
-                f" url='{server.url('/later')}')",
+                f" url='{server.url('/later')}', quote='Kupjansk encircled')",
             ],
             cwd=ROOT,
             env=project_env(tmp_path, REDIS_URL="redis://127.0.0.1:1/0"),
@@ -174,6 +174,9 @@ def test_source_saved_while_the_broker_is_down_is_captured_by_the_sweep(
         capture = source.captures.get()
         assert capture.state == Capture.State.PENDING
         assert capture.queued_at is None
+        # The search refresh could not be queued either, so it ran at once.
+        assert "searchable at once" in saved.stderr
+        assert Claim.objects.filter(search.matches("Kupjansk"), pk=claim.pk).exists()
 
         assert services.requeue_stalled_captures() == 1
         wait_for(lambda: Capture.objects.get(pk=capture.pk).state == "succeeded")
