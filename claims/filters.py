@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from . import caching, search
-from .models import Claim, Party, Rating, Source, Topic
+from .models import Claim, Party, Rating, Source, Topic, translated_language_name
 
 PUBLIC_STATUS_CHOICES = [
     (status.value, status.label) for status in Claim.PUBLIC_STATUSES
@@ -37,10 +37,10 @@ def public_topic_ids():
 
 def language_choices():
     """The languages that public claims are in, named in the reader's language."""
-    names = dict(Claim._meta.get_field("language").choices)
     codes = caching.remembered("languages", public_languages)
     return sorted(
-        ((code, names.get(code, code)) for code in codes), key=lambda c: str(c[1])
+        ((code, translated_language_name(code)) for code in codes),
+        key=lambda choice: choice[1],
     )
 
 

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 colour_validator = RegexValidator(
@@ -94,6 +94,15 @@ class Rating(models.Model):
         red, green, blue = (int(self.colour[i : i + 2], 16) for i in (1, 3, 5))
         luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
         return "#000000" if luminance > 150 else "#ffffff"
+
+
+def translated_language_name(code):
+    """A language's name in the active language. Django's LANGUAGES names are
+    English, marked but not translated, so they are translated when shown."""
+    return gettext(LANGUAGE_NAMES.get(code, code))
+
+
+LANGUAGE_NAMES = dict(LANGUAGES)
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -197,6 +206,10 @@ class Claim(models.Model):
     @property
     def is_public(self):
         return self.status in self.PUBLIC_STATUSES
+
+    @property
+    def language_name(self):
+        return translated_language_name(self.language)
 
     def sources_by_stance(self):
         """The claim's sources as (stance label, [sources]) in stance order."""

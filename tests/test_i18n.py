@@ -1,17 +1,41 @@
 """German and English: the UI language, the switch, dates, and the catalogue."""
 
+import io
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po
+from django.utils.translation.template import templatize
 
 from claims.models import Claim
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "locale/de/LC_MESSAGES/django.po"
 Status = Claim.Status
+# What `make messages` leaves out (Makefile), and what is not the project's.
+NOT_EXTRACTED = {
+    ".venv",
+    ".git",
+    "tests",
+    "bench",
+    "staticfiles",
+    "var",
+    "test-artifacts",
+    "locale",
+}
+# Django's markers besides the ones xgettext (and Babel) know by default.
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "gettext_lazy": None,
+    "gettext_noop": None,
+    "ngettext_lazy": (1, 2),
+    "pgettext_lazy": ((1, "c"), 2),
+    "npgettext_lazy": ((1, "c"), 2, 3),
+}
 
 
 def test_german_pages_are_in_german(make_claim, client):
@@ -66,6 +90,23 @@ def test_the_claims_own_language_is_kept_apart_from_the_ui(make_claim, client):
     assert '<html lang="de">' in html
 
 
+def test_the_claims_language_is_named_in_the_readers_language(make_claim, client):
+    claim = make_claim(status=Status.PUBLISHED, language="ru")
+    make_claim(status=Status.PUBLISHED, language="uk")
+
+    url = claim.get_absolute_url()
+    german = client.get(f"/de{url}").content.decode()
+    english = client.get(url).content.decode()
+    listing = client.get("/de/").context["filter"].form
+
+    assert "<dd>Russisch</dd>" in german
+    assert "<dd>Russian</dd>" in english
+    assert list(listing.fields["language"].choices)[1:] == [
+        ("ru", "Russisch"),
+        ("uk", "Ukrainisch"),
+    ]
+
+
 def test_admin_speaks_german_under_de(editor_client):
     html = editor_client.get("/de/admin/").content.decode()
     assert "Behauptungen" in html
@@ -107,3 +148,56 @@ def test_compiletranslations_needs_no_gettext(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert mo.stat().st_size > 1000
+
+
+def project_files():
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in NOT_EXTRACTED]
+        for name in files:
+            yield Path(folder, name)
+
+
+def marked_messages():
+    """Every (msgid, context, where) marked for translation in templates and
+    Python, extracted as `makemessages` does, without GNU gettext:
+
+    1. templates go through Django's templatize, which turns the i18n tags into
+       gettext calls; their indentation is dropped, because Python's tokenizer
+       rejects the unbalanced indentation of HTML;
+    2. both are then read by Babel's Python extractor with Django's keywords.
+    """
+    for path in sorted(project_files()):
+        if "templates" in path.relative_to(ROOT).parts:
+            code = templatize(path.read_text(), origin=str(path))
+            code = "\n".join(line.lstrip() for line in code.splitlines())
+        elif path.suffix == ".py":
+            code = path.read_text()
+        else:
+            continue
+        source = io.BytesIO(code.encode())
+        for line, message, _, context in extract("python", source, KEYWORDS):
+            msgid = message[0] if isinstance(message, tuple) else message
+            yield msgid, context, f"{path.relative_to(ROOT)}:{line}"
+
+
+def test_marked_messages_are_found_in_templates_and_python():
+    found = {(msgid, where.split(":")[0]) for msgid, _, where in marked_messages()}
+    assert ("More than %(count)s claims", "templates/claims/claim_list.html") in found
+    assert ("Name of a person or body", "claims/filters.py") in found
+    assert ("%(name)s claims", "templates/claims/claim_detail.html") in found
+
+
+def test_every_marked_message_is_in_the_german_catalogue():
+    with CATALOGUE.open("rb") as po:
+        catalog = read_po(po)
+    missing = []
+    for msgid, context, where in marked_messages():
+        entry = catalog.get(msgid, context)
+        strings = entry and (
+            entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        )
+        if not entry or entry.fuzzy or not all(strings):
+            missing.append(f"{where}: {msgid!r}")
+    assert not missing, "translate these (`make messages` adds them):\n" + "\n".join(
+        missing
+    )
