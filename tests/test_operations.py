@@ -3,8 +3,11 @@
 import datetime
 import json
 import os
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,62 @@ def test_healthz_is_503_when_redis_is_down(db, client, settings):
 def test_healthz_never_seen_is_down(db, client):
     body = client.get("/healthz").json()
     assert body["worker"] == {"ok": False, "error": "never seen"}
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens there once it is closed
+
+
+@pytest.mark.slow
+def test_healthz_is_503_when_the_database_is_down(tmp_path, settings):
+    """gunicorn with production settings and a DATABASE_URL nobody answers."""
+    port, dead_database = closed_port(), closed_port()
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "healthz-test-secret-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{dead_database}/factcheck",
+        "REDIS_URL": settings.REDIS_URL,
+        "VAR_DIR": str(tmp_path),
+        "LOG_FORMAT": "json",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as output:
+        web = subprocess.Popen(
+            [Path(sys.executable).with_name("gunicorn"), "factcheck.wsgi"]
+            + ["--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        status, body = wait_for(lambda: get_healthz(port, web), timeout=60)
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+
+    assert status == 503, log.read_text()
+    assert body["status"] == "down"
+    assert body["database"] == {"ok": False, "error": "OperationalError"}
+    assert body["redis"] == {"ok": True}
+    assert body["worker"]["ok"] is False and body["beat"]["ok"] is False
+
+
+def get_healthz(port, web):
+    """gunicorn answers /healthz"""
+    assert web.poll() is None, "gunicorn exited"
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+    except OSError:
+        return None  # not listening yet
 
 
 def test_worker_and_beat_check_in(celery_worker):
@@ -156,8 +215,21 @@ def test_admin_front_page_shows_the_capture_queue(editor_client, make_claim):
     add_source(claim, url="https://example.org/b")
     failed = add_source(claim, url="https://example.org/c").captures.get()
     running = add_source(claim, url="https://example.org/d").captures.get()
+    failed_yesterday = add_source(claim, url="https://example.org/e").captures.get()
+    archived = add_source(claim, url="https://example.org/f").captures.get()
+    archived_yesterday = add_source(claim, url="https://example.org/g").captures.get()
+    day_and_hour_ago = timezone.now() - datetime.timedelta(hours=25)
     Capture.objects.filter(pk=failed.pk).update(
         state="failed", finished_at=timezone.now()
+    )
+    Capture.objects.filter(pk=failed_yesterday.pk).update(
+        state="failed", finished_at=day_and_hour_ago
+    )
+    Capture.objects.filter(pk=archived.pk).update(
+        state="succeeded", finished_at=timezone.now()
+    )
+    Capture.objects.filter(pk=archived_yesterday.pk).update(
+        state="succeeded", finished_at=day_and_hour_ago
     )
     Capture.objects.filter(pk=running.pk).update(state="running")
     old = timezone.now() - datetime.timedelta(hours=5)
@@ -168,7 +240,8 @@ def test_admin_front_page_shows_the_capture_queue(editor_client, make_claim):
     queue = html[html.index('id="capture-queue"') :]
     queue = queue[: queue.index("</div>")]
     numbers = [int(n) for n in __import__("re").findall(r"<td>(\d+)</td>", queue)]
-    assert numbers == [2, 1, 1, 0]
+    # waiting, capturing, failed and archived in the last 24 h: not those 25 h old
+    assert numbers == [2, 1, 1, 1]
     assert "5\xa0hours" in queue
 
 
