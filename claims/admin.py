@@ -265,6 +265,18 @@ class ClaimAdmin(admin.ModelAdmin):
             {str(source.pk): archive_state(source) for source in sources}
         )
 
+    def get_readonly_fields(self, request, obj=None):
+        """The claim's own fields as well, for those who may not change them;
+        read-only fields are left out of the form, so a forged POST is ignored."""
+        if obj is None or permissions.can_edit_claim_fields(request.user, obj):
+            return self.readonly_fields
+        return [*self.readonly_fields, *ClaimAdminForm._meta.fields]
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if obj is None or permissions.can_edit_claim_fields(request.user, obj):
+            return self.prepopulated_fields
+        return {}
+
     def get_fieldsets(self, request, obj=None):
         review_fields = []
         if permissions.can_review(request.user):

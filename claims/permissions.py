@@ -32,6 +32,19 @@ def can_review(user):
     return user.is_active and user.has_perm(REVIEW)
 
 
+def can_edit_claim_fields(user, claim):
+    """Whether `user` may change the claim's own fields (statement, summary…).
+
+    Editors may only while it is a draft: once it is in review or public, a
+    change to what readers see goes through a reviewer. Sources are not
+    covered: editors add and edit them on any claim, because evidence arrives
+    after publication and each source is attributed and archived.
+    """
+    if can_review(user):
+        return True
+    return can_edit(user) and claim.status == Status.DRAFT
+
+
 def can_move(user, claim, status):
     permission = TRANSITIONS[claim.status].get(status)
     return permission is not None and user.is_active and user.has_perm(permission)

@@ -106,22 +106,80 @@ def test_editor_form_has_no_verdict_fields(editor_client, make_claim):
 
 
 def test_editor_forging_a_verdict_changes_nothing(editor_client, make_claim, rating):
-    claim = make_claim(status=Status.IN_REVIEW)
+    claim = make_claim(statement="Vorher.")
     data = existing_sources(
         claim,
         claim_form(
             claim.claimant,
             slug=claim.slug,
+            statement="Nachher.",
             new_rating=rating("true").pk,
             verdict_note="Ich bin Redakteurin.",
         ),
     )
 
-    editor_client.post(change_url(claim), data)
+    response = editor_client.post(change_url(claim), data)
 
+    assert response.status_code == 302, response.context["errors"]
     claim.refresh_from_db()
+    assert claim.statement == "Nachher."  # the rest of the form was accepted
     assert claim.rating is None
     assert not VerdictChange.objects.filter(claim=claim).exists()
+
+
+@pytest.mark.parametrize(
+    "status", [Status.IN_REVIEW, Status.PUBLISHED, Status.UPDATED, Status.WITHDRAWN]
+)
+def test_editor_cannot_change_a_claim_past_draft_but_adds_and_edits_sources(
+    editor_client, editor, make_claim, make_party, status
+):
+    claim = make_claim(
+        status=status, statement="Wie geprüft.", summary="Begründung.", sources=1
+    )
+    party = make_party()
+    data = existing_sources(
+        claim,
+        claim_form(
+            claim.claimant,
+            slug="umbenannt",
+            statement="Still geändert.",
+            summary="Andere Begründung.",
+            language="en",
+        ),
+    )
+    data["sources-0-publisher"] = "Korrigierter Verlag"
+    data = with_source(
+        data, 1, url="https://isw.example/later", party=party.pk, stance="disputes"
+    )
+
+    form = editor_client.get(change_url(claim)).context["adminform"].form
+    response = editor_client.post(change_url(claim), data)
+
+    assert not {"statement", "summary", "slug", "language"} & set(form.fields)
+    assert response.status_code == 302, response.context["errors"]
+    saved = Claim.objects.get(pk=claim.pk)
+    assert (saved.statement, saved.summary, saved.slug, saved.language) == (
+        "Wie geprüft.",
+        "Begründung.",
+        claim.slug,
+        "de",
+    )
+    assert saved.status == status
+    added = saved.sources.get(url="https://isw.example/later")
+    assert added.added_by == editor
+    assert saved.sources.exclude(pk=added.pk).get().publisher == "Korrigierter Verlag"
+
+
+def test_reviewer_may_change_a_published_claim(reviewer_client, make_claim):
+    claim = make_claim(status=Status.PUBLISHED, statement="Vorher.")
+    data = existing_sources(
+        claim, claim_form(claim.claimant, slug=claim.slug, statement="Berichtigt.")
+    )
+
+    response = reviewer_client.post(change_url(claim), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    assert Claim.objects.get(pk=claim.pk).statement == "Berichtigt."
 
 
 def test_editor_forging_publish_is_refused(editor_client, make_claim, reviewer, rating):
@@ -302,12 +360,20 @@ def test_duplicate_source_url_on_one_claim_is_refused(editor_client, make_party)
 
 
 def test_review_queue_lists_claims_in_review_oldest_first(
-    reviewer_client, make_claim, django_assert_max_num_queries
+    reviewer_client, editor, make_claim
 ):
+    from claims import services
+
     make_claim(status=Status.DRAFT)
     make_claim(status=Status.PUBLISHED)
-    oldest = make_claim(status=Status.IN_REVIEW, sources=2)
-    newest = make_claim(status=Status.IN_REVIEW, sources=1)
+    # Created in one order, submitted in the other: the queue follows submission.
+    newest = make_claim(sources=1)
+    oldest = make_claim(sources=2)
+    for claim in (oldest, newest):
+        services.change_status(claim=claim, user=editor, status=Status.IN_REVIEW)
+    oldest.refresh_from_db()
+    newest.refresh_from_db()
+    assert oldest.submitted_at < newest.submitted_at and oldest.pk > newest.pk
 
     response = reviewer_client.get(QUEUE)
 
@@ -358,16 +424,34 @@ def test_outsider_cannot_use_the_claim_admin(outsider, make_claim):
 
 
 def test_editor_cannot_delete_claims_or_edit_the_rating_scale(
-    editor_client, make_claim, rating
+    editor_client, make_claim, rating, superuser
 ):
+    from tests.conftest import client_for
+
     claim = make_claim()
     delete = reverse("admin:claims_claim_delete", args=[claim.pk])
-    rating_change = reverse("admin:claims_rating_change", args=[rating("true").pk])
+    true = rating("true")
+    rating_change = reverse("admin:claims_rating_change", args=[true.pk])
+    form = {
+        "slug": true.slug,
+        "label_en": "Totally",
+        "label_de": "Völlig",
+        "description_en": true.description_en,
+        "description_de": true.description_de,
+        "order": true.order,
+        "colour": "#123456",
+        "rating_value": true.rating_value,
+        "best_rating": true.best_rating,
+        "worst_rating": true.worst_rating,
+    }
 
     assert editor_client.post(delete, {"post": "yes"}).status_code == 403
     assert Claim.objects.filter(pk=claim.pk).exists()
-    editor_client.post(rating_change, {"label_en": "Totally"})
+    assert editor_client.post(rating_change, form).status_code == 403
     assert rating("true").label_en == "True"
+    # The same form is valid: a superuser saves it.
+    assert client_for(superuser).post(rating_change, form).status_code == 302
+    assert rating("true").label_en == "Totally"
 
 
 def test_claim_changelist_query_count_is_constant(
@@ -437,6 +521,53 @@ def test_admin_changes_leave_an_audit_trail_for_superusers(
         reviewer_client.get(reverse("admin:auditlog_logentry_changelist")).status_code
         == 403
     )
+
+
+def test_status_changes_are_audited(
+    editor_client, editor, reviewer_client, reviewer, make_claim, rating
+):
+    from claims import services
+
+    claim = make_claim()
+    editor_client.post(
+        reverse("admin:claims_claim_changelist"),
+        {"action": "submit_for_review", "_selected_action": [claim.pk]},
+    )
+    services.set_verdict(
+        claim=claim, reviewer=reviewer, rating=rating("false"), note="n"
+    )
+    data = existing_sources(
+        claim, claim_form(claim.claimant, slug=claim.slug, new_status="published")
+    )
+    reviewer_client.post(change_url(claim), data)
+
+    claim_entries = LogEntry.objects.filter(
+        content_type__model="claim", object_pk=str(claim.pk)
+    )
+    submitted = claim_entries.get(changes__status=["draft", "in_review"])
+    published = claim_entries.get(changes__status=["in_review", "published"])
+    assert (submitted.actor, published.actor) == (editor, reviewer)
+
+
+def test_sources_added_and_edited_are_audited(editor_client, editor, make_claim):
+    claim = make_claim()
+    party = claim.claimant
+    data = claim_form(party, slug=claim.slug)
+    added = with_source(data, url="https://e.org/new", party=party.pk, stance="asserts")
+    added["sources-0-publisher"] = "Erst"
+    editor_client.post(change_url(claim), added)
+    source = claim.sources.get()
+    edited = existing_sources(claim, data)
+    edited["sources-0-publisher"] = "Dann"
+    editor_client.post(change_url(claim), edited)
+
+    entries = LogEntry.objects.filter(
+        content_type__model="source", object_pk=str(source.pk), actor=editor
+    )
+    created = entries.get(action=LogEntry.Action.CREATE)
+    assert created.changes["url"] == ["None", "https://e.org/new"]
+    updated = entries.get(action=LogEntry.Action.UPDATE)
+    assert updated.changes["publisher"] == ["Erst", "Dann"]
 
 
 def test_source_deletion_is_audited(editor_client, editor, make_claim):

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims import permissions, services
-from claims.models import Claim, VerdictChange
+from claims.models import Claim, Rating, VerdictChange
 
 Status = Claim.Status
 
@@ -37,12 +37,14 @@ def test_reviewer_sets_verdict_and_history_records_from_and_to(
     assert first.changed_at <= second.changed_at
 
 
-def test_editor_cannot_set_verdict(make_claim, editor, rating):
+@pytest.mark.parametrize("who", ["editor", "outsider", "anonymous"])
+def test_only_reviewers_set_verdicts(make_claim, request, who, rating):
+    user = AnonymousUser() if who == "anonymous" else request.getfixturevalue(who)
     claim = make_claim(status=Status.IN_REVIEW)
 
     with pytest.raises(PermissionDenied):
         services.set_verdict(
-            claim=claim, reviewer=editor, rating=rating("true"), note="Ich darf das."
+            claim=claim, reviewer=user, rating=rating("true"), note="Ich darf das."
         )
 
     claim.refresh_from_db()
@@ -154,6 +156,27 @@ def test_allowed_statuses_per_role(make_claim, editor, reviewer, outsider):
     }
 
 
+def test_editors_change_claim_fields_only_in_drafts(
+    make_claim, editor, reviewer, outsider
+):
+    claims = {status: make_claim(status=status) for status in Status}
+
+    editable = {
+        user.username: [s for s, c in claims.items() if can_edit_fields(user, c)]
+        for user in (editor, reviewer, outsider)
+    }
+
+    assert editable == {
+        "edith": [Status.DRAFT],
+        "rita": list(Status),
+        "otto": [],
+    }
+
+
+def can_edit_fields(user, claim):
+    return permissions.can_edit_claim_fields(user, claim)
+
+
 def test_inactive_reviewer_has_no_powers(make_claim, reviewer, rating):
     reviewer.is_active = False
     reviewer.save()
@@ -182,3 +205,31 @@ def test_rating_as_of_reads_the_history(make_claim, reviewer, rating):
     assert claim.rating_as_of(before_any) is None
     assert claim.rating_as_of(between) == rating("unproven")
     assert claim.rating_as_of(second.changed_at) == rating("false")
+
+
+def test_the_seeded_scale_is_complete_and_covers_unproven(db):
+    scale = list(Rating.objects.all())
+
+    assert len(scale) >= 5
+    for rating in scale:
+        rating.full_clean()  # the colour is #rrggbb, the value within the scale
+        assert all(
+            text.strip()
+            for text in (
+                rating.label_en,
+                rating.label_de,
+                rating.description_en,
+                rating.description_de,
+            )
+        ), rating.slug
+        assert rating.worst_rating <= rating.rating_value <= rating.best_rating
+        assert rating.worst_rating < rating.best_rating
+    assert (
+        len({r.label_en for r in scale})
+        == len({r.label_de for r in scale})
+        == len(scale)
+    )
+    unproven = Rating.objects.get(slug="unproven")
+    assert "Unproven" in unproven.label_en and "Unbelegt" in unproven.label_de
+    # It asserts neither way, so it sits strictly inside the scale.
+    assert unproven.worst_rating < unproven.rating_value < unproven.best_rating
