@@ -71,5 +71,15 @@ requirements: $(VENV)/.dev
 	$(VENV)/bin/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links \
 	    --allow-unsafe -o requirements-dev.txt requirements-dev.in
 
+# Benchmarks (not part of `make test`): figures go to docs/benchmarks.md.
+# The 100,000-claim database is generated once and kept (bench_web_100000).
+bench: $(VENV)/.dev
+	@command -v wrk >/dev/null || { \
+	  echo "Installing Debian's wrk for the load tests"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq wrk >/dev/null; }
+	@$(PY) tests/ensure_services.py "$(TEST_DATABASE_URL)" "$(TEST_REDIS_URL)"
+	$(PY) -m bench.web $(BENCH_WEB_ARGS)
+	$(PY) -m bench.capture $(BENCH_CAPTURE_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts
