@@ -1,11 +1,18 @@
 """The public claim list and claim page: visibility, filters, escaping, query counts."""
 
 import datetime
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from claims.models import Claim, Source
+from claims import services
+from claims.models import Capture, Claim, Rating, Source
+from tests.capture_servers import Server, respond
 from tests.conftest import add_source
 
 Status = Claim.Status
@@ -61,8 +68,21 @@ def test_claim_page_shows_statement_claimant_verdict_and_sources_by_stance(
         claimant=claimant,
         summary="Die Ukraine und das ISW bestreiten das.",
     )
-    add_source(claim, stance=Source.Stance.DISPUTES, publisher="ISW", title="ISW map")
-    add_source(claim, stance=Source.Stance.ASSERTS, publisher="Kreml", title="Peskow")
+    add_source(
+        claim,
+        stance=Source.Stance.DISPUTES,
+        publisher="ISW",
+        title="ISW map",
+        published_on=datetime.date(2025, 12, 3),
+    )
+    add_source(
+        claim,
+        stance=Source.Stance.ASSERTS,
+        publisher="Kreml",
+        title="Peskow",
+        published_on=datetime.date(2025, 11, 30),
+    )
+    add_source(claim, stance=Source.Stance.CONTEXT, publisher="", published_on=None)
 
     response = anonymous_client.get(claim.get_absolute_url())
 
@@ -76,6 +96,11 @@ def test_claim_page_shows_statement_claimant_verdict_and_sources_by_stance(
     assert html.index("Asserts") < html.index("Peskow") < html.index("Disputes")
     assert html.index("Disputes") < html.index("ISW map")
     assert "Archived copy" in html
+    assert re.findall(r'<p class="source__meta">(.*?)</p>', html) == [
+        "Kreml · Nov. 30, 2025",
+        "ISW · Dec. 3, 2025",
+        "Publisher unknown",
+    ]
 
 
 def test_claim_page_shows_the_verdict_timeline(
@@ -94,6 +119,17 @@ def test_claim_page_shows_the_verdict_timeline(
     assert timeline.index("Erste Einschätzung.") < timeline.index("Satellitenbilder.")
     assert "Reviewed by Rita Review" in timeline
     assert timeline.count('class="timeline__item"') == 2
+    changes = [
+        " ".join(change.split())
+        for change in re.findall(
+            r'<p class="timeline__change">(.*?)</p>', timeline, re.DOTALL
+        )
+    ]
+    assert changes == [
+        '<span class="badge badge--unproven">Unproven / still disputed</span>',
+        '<span class="badge badge--unproven">Unproven / still disputed</span> → '
+        '<span class="badge badge--false">False</span>',
+    ]
 
 
 def test_claim_page_shows_the_verdict_as_of_a_date(
@@ -126,16 +162,30 @@ def test_withdrawn_claim_stays_readable_with_a_notice(make_claim, anonymous_clie
     assert "has been withdrawn" in response.content.decode()
 
 
-def test_html_in_text_fields_is_escaped(make_claim, make_party, anonymous_client):
+def test_html_in_text_fields_is_escaped(
+    make_claim, make_party, make_topic, anonymous_client, reviewer, rating
+):
     party = make_party("<b>Bold party</b>")
+    Rating.objects.filter(slug="false").update(label_en="<u>Rating label</u>")
     claim = make_claim(
         statement='<script>alert("statement")</script>',
         summary="<img src=x onerror=alert(1)>",
         status=Status.PUBLISHED,
         claimant=party,
+        topics=[make_topic("<s>Topic</s>")],
+    )
+    services.set_verdict(
+        claim=claim,
+        reviewer=reviewer,
+        rating=rating("false"),
+        note="<script>note()</script>",
     )
     add_source(
-        claim, title="<i>title</i>", quote="<script>quote()</script>", party=party
+        claim,
+        title="<i>title</i>",
+        quote="<script>quote()</script>",
+        publisher="<em>Publisher</em>",
+        party=party,
     )
 
     detail = anonymous_client.get(claim.get_absolute_url()).content.decode()
@@ -143,11 +193,18 @@ def test_html_in_text_fields_is_escaped(make_claim, make_party, anonymous_client
 
     for html in (detail, listing):
         assert "<script>alert" not in html
-        assert "<b>Bold party</b>" not in html
+        for raw in ("<b>Bold party</b>", "<s>Topic</s>", "<u>Rating label</u>"):
+            assert raw not in html
         assert "&lt;b&gt;Bold party&lt;/b&gt;" in html
+        assert "&lt;s&gt;Topic&lt;/s&gt;" in html
+        assert "&lt;u&gt;Rating label&lt;/u&gt;" in html
     assert "&lt;script&gt;alert(&quot;statement&quot;)&lt;/script&gt;" in detail
     assert "<img src=x" not in detail
     assert "&lt;script&gt;quote()&lt;/script&gt;" in detail
+    assert "<script>note()" not in detail
+    assert "&lt;script&gt;note()&lt;/script&gt;" in detail
+    assert "<em>Publisher</em>" not in detail
+    assert "&lt;em&gt;Publisher&lt;/em&gt;" in detail
 
 
 def test_public_has_no_write_endpoint(make_claim, anonymous_client):
@@ -313,16 +370,30 @@ def test_list_is_paginated_and_absurd_pages_clamp(make_claim, anonymous_client):
 
 
 def test_claim_page_query_count_is_constant(
-    make_claim, anonymous_client, django_assert_num_queries
+    make_claim,
+    make_topic,
+    anonymous_client,
+    reviewer,
+    rating,
+    django_assert_num_queries,
 ):
-    one = make_claim(status=Status.PUBLISHED, sources=1)
-    thirty = make_claim(status=Status.PUBLISHED, sources=30)
+    topics = [make_topic(f"Thema {number}") for number in range(5)]
+    small = make_claim(status=Status.PUBLISHED, sources=1, topics=topics[:1])
+    large = make_claim(status=Status.PUBLISHED, sources=30, topics=topics)
+    for number in range(9):
+        verdict = rating("false" if number % 2 else "mostly-false")
+        services.set_verdict(
+            claim=large, reviewer=reviewer, rating=verdict, note=f"Stand {number}"
+        )
 
     with django_assert_num_queries(4):
-        anonymous_client.get(one.get_absolute_url())
+        anonymous_client.get(small.get_absolute_url())
     with django_assert_num_queries(4):
-        response = anonymous_client.get(thirty.get_absolute_url())
-    assert response.content.decode().count('class="source source--') == 30
+        response = anonymous_client.get(large.get_absolute_url())
+    html = response.content.decode()
+    assert html.count('class="source source--') == 30
+    assert html.count('class="timeline__item"') == 10
+    assert html.count('class="tag"') == 5
 
 
 def test_claim_list_query_count_is_constant(
@@ -360,3 +431,115 @@ def test_filter_choices_never_name_what_only_drafts_mention(
     by_draft_party = anonymous_client.get(LIST, {"party": secret_party.slug})
     by_made_up_party = anonymous_client.get(LIST, {"party": "nobody-at-all"})
     assert listed_slugs(by_draft_party) == listed_slugs(by_made_up_party) == []
+
+
+# No CDN: every asset a public page loads comes from the site itself.
+
+URL_ATTRIBUTES = {"src", "href", "action", "srcset", "poster", "data", "formaction"}
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)|@import\s+['"]([^'"]+)""")
+
+
+class PageLinks(HTMLParser):
+    """The URLs in a page's attributes, as (tag, attribute, url, rel), and the
+    URLs its inline CSS refers to."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.css_urls, self.in_style = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.in_style = tag == "style"
+        for name in URL_ATTRIBUTES & set(attrs):
+            self.links.append((tag, name, attrs[name], attrs.get("rel") or ""))
+        self.css_urls += css_urls(attrs.get("style") or "")
+
+    def handle_data(self, data):
+        if self.in_style:
+            self.css_urls += css_urls(data)
+
+
+def css_urls(css):
+    return [url or imported for url, imported in CSS_URL.findall(css)]
+
+
+def is_same_origin(url):
+    parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc:
+        return True
+    allowed = {settings.SITE_URL.rstrip("/"), settings.ARCHIVE_PLAYBACK_ORIGIN}
+    return f"{parts.scheme}://{parts.netloc}" in allowed - {""}
+
+
+def foreign_urls(client, url):
+    """What the page at `url` and its stylesheets load from elsewhere. Links
+    out to cited pages are fine: readers follow them, browsers do not load them."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    page = PageLinks()
+    page.feed(response.content.decode())
+    foreign = [
+        f"<{tag} {name}={link}>"
+        for tag, name, link, rel in page.links
+        if not is_same_origin(link) and not (tag == "a" and "nofollow" in rel)
+    ]
+    stylesheets = [
+        stylesheet_text(client, link)
+        for tag, _, link, rel in page.links
+        if tag == "link" and "stylesheet" in rel and is_same_origin(link)
+    ]
+    assert stylesheets, url
+    foreign += [
+        f"css url({link})"
+        for link in page.css_urls + css_urls("".join(stylesheets))
+        if not is_same_origin(link)
+    ]
+    return [f"{url}: {entry}" for entry in foreign]
+
+
+def stylesheet_text(client, url):
+    """A stylesheet of the site: a static file, or a view's (ratings.css)."""
+    static = urlsplit(settings.STATIC_URL).path
+    path = urlsplit(url).path
+    if path.startswith(static):
+        with open(finders.find(path.removeprefix(static))) as css:
+            return css.read()
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.content.decode()
+
+
+@pytest.fixture
+def archived_claim(transactional_db, capture_settings, make_claim, make_topic):
+    """A published claim with one archived source, as a reader finds it."""
+    page = b"<html><head><title>Bericht</title></head><body><p>Text</p></body></html>"
+    claim = make_claim(
+        status=Status.PUBLISHED,
+        topics=[make_topic("Krieg")],
+        first_appearance_url="https://kremlin.example/statement",
+    )
+    with Server({"/page": respond(page)}) as server:
+        source = add_source(claim, url=server.url("/page"))
+        services.run_capture(capture_id=source.latest_capture_id)
+    capture = Capture.objects.get(source=source)
+    assert capture.state == Capture.State.SUCCEEDED, capture.error
+    return claim, capture
+
+
+def test_public_pages_load_nothing_from_other_sites(archived_claim, client):
+    claim, capture = archived_claim
+    add_source(claim, url="https://isw.example/map")  # not archived: a plain link
+    pages = [LIST, claim.get_absolute_url(), capture.get_absolute_url()]
+
+    foreign = [entry for url in pages for entry in foreign_urls(client, url)]
+
+    assert foreign == []
+
+
+def test_the_no_cdn_check_notices_a_foreign_asset(client, make_claim, settings):
+    claim = make_claim(status=Status.PUBLISHED)
+    settings.STATIC_URL = "https://cdn.example/static/"
+
+    foreign = foreign_urls(client, claim.get_absolute_url())
+
+    assert any("<link href=https://cdn.example/static/" in entry for entry in foreign)
