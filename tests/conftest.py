@@ -278,13 +278,18 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    # Not importorskip: the browser tests are part of the suite, and a missing
+    # Playwright must fail them rather than pass them by skipping.
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is missing; `make test` installs requirements-dev.txt")
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
     # Playwright's sync API keeps an event loop running in this thread from here
     # on; Django's ORM calls in tests are still plain synchronous code.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_FLAGS
         )
@@ -293,14 +298,49 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, request):
-    """A fresh browser page; its screenshot is kept under test-artifacts/."""
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    yield page
+def browser_errors():
+    """Console errors, uncaught exceptions and failed responses of every page
+    the test opened; test_browser fails on any."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, request, browser_errors):
+    """Open a page in a new browser context (a visitor of its own, no cookies).
+    Every page of every context, popups too, reports to `browser_errors` and
+    leaves a screenshot under test-artifacts/."""
+    contexts = []
+
+    def open_page(**options):
+        context = browser.new_context(**{"locale": "en-GB", **options})
+        context.on("page", lambda page: watch(page, browser_errors))
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-    context.close()
+    pages = [page for context in contexts for page in context.pages]
+    for number, page in enumerate(pages):
+        suffix = f"-{number + 1}" if number else ""
+        path = ARTIFACTS / f"{request.node.name}{suffix}.png"
+        page.screenshot(path=path, full_page=True)
+    for context in contexts:
+        context.close()
+
+
+def watch(page, errors):
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"),
+    )
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh browser page, as `new_page` opens them."""
+    return new_page()
 
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
