@@ -2,6 +2,7 @@
 Redis, jobs that survive a dead worker, and archives on S3-compatible storage."""
 
 import hashlib
+import itertools
 import signal
 import socket
 import subprocess
@@ -29,18 +30,21 @@ TIMING = {"CAPTURE_DEADLINE": "6", "CAPTURE_PROCESSING_SECONDS": "4"}
 
 
 class SlowPages:
-    """Pages that take `delay` seconds each; records how many were in flight."""
+    """Pages that take `delay` seconds each; records when each request came,
+    and how many were in flight."""
 
     def __init__(self, delay):
         self.delay = delay
         self.lock = threading.Lock()
         self.in_flight = 0
         self.most_in_flight = 0
+        self.started = []  # time.monotonic() of every request
         self.served = []
 
     def route(self, number):
         def answer(handler):
             with self.lock:
+                self.started.append(time.monotonic())
                 self.in_flight += 1
                 self.most_in_flight = max(self.most_in_flight, self.in_flight)
             try:
@@ -69,14 +73,19 @@ def test_a_killed_workers_jobs_are_finished_by_the_other_exactly_once(
     ]
     for server in servers:
         server.__enter__()
+    # Two worker machines: the later --hostname replaces start_worker's name@%h.
     workers = [
-        start_worker(tmp_path, "alpha", **TIMING),
+        start_worker(
+            tmp_path, "alpha", "--hostname=alpha@hostA", HOSTNAME="hostA", **TIMING
+        ),
         start_worker(
             tmp_path,
             "beta",
+            "--hostname=beta@hostB",
             "--beat",
             f"--schedule={tmp_path / 'beat'}",
             CAPTURE_SWEEP_SECONDS="1",
+            HOSTNAME="hostB",
             **TIMING,
         ),
     ]
@@ -85,11 +94,11 @@ def test_a_killed_workers_jobs_are_finished_by_the_other_exactly_once(
         sources = [add_source(claim, url=server.url("/page")) for server in servers]
         wait_for(
             lambda: Capture.objects.filter(
-                state="running", worker__startswith="alpha@"
+                state="running", worker="alpha@hostA"
             ).exists(),
             timeout=30,
         )
-        victim = Capture.objects.get(state="running", worker__startswith="alpha@")
+        victim = Capture.objects.get(state="running", worker="alpha@hostA")
         stop(workers[0], signal.SIGKILL)
         wait_for(finished, timeout=90)
     finally:
@@ -103,7 +112,15 @@ def test_a_killed_workers_jobs_are_finished_by_the_other_exactly_once(
     assert sorted(c.source_id for c in captures) == sorted(s.pk for s in sources)
     victim.refresh_from_db()
     assert victim.attempts == 2
-    assert victim.worker.startswith("beta@")
+    assert victim.worker == "beta@hostB"
+    others = [c for c in captures if c.pk != victim.pk]
+    assert [c.attempts for c in others] == [1] * 5
+    assert {c.worker for c in others} <= {"alpha@hostA", "beta@hostB"}
+    fetches = {
+        s.pk: len(server.requests) for s, server in zip(sources, servers, strict=True)
+    }
+    assert 1 <= fetches.pop(victim.source_id) <= 2  # a second time after the kill
+    assert list(fetches.values()) == [1] * 5
     warcs = sorted(
         p.relative_to(tmp_path / "archive").as_posix()
         for p in (tmp_path / "archive").rglob("*.warc.gz")
@@ -147,6 +164,46 @@ def test_politeness_holds_across_workers(
         "left",
         "right",
     }
+
+
+def test_spacing_between_fetches_holds_across_workers(
+    transactional_db, make_claim, tmp_path
+):
+    """Two worker processes, one host: fetch starts at least the interval apart."""
+    interval, per_host = 0.5, 2
+    pages = SlowPages(delay=1.2)  # longer than the interval: fetches overlap
+    routes = {f"/page{n}": pages.route(n) for n in range(8)}
+    politeness = {
+        "CAPTURE_PER_HOST_CONCURRENCY": str(per_host),
+        "CAPTURE_PER_HOST_INTERVAL": str(interval),
+        "CACHE_KEY_PREFIX": f"spacing-test-{time.monotonic_ns()}",
+    }
+    with Server(routes) as server:
+        workers = [
+            start_worker(tmp_path, name, "--concurrency=2", **politeness)
+            for name in ("left", "right")
+        ]
+        try:
+            claim = make_claim()
+            for path in routes:
+                add_source(claim, url=server.url(path))
+            wait_for(finished, timeout=120)
+        finally:
+            for worker in workers:
+                stop(worker)
+
+    assert list(Capture.objects.values_list("state", flat=True)) == ["succeeded"] * 8
+    starts = sorted(pages.started)
+    assert len(starts) == 8
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    # The tolerance covers the time between taking the slot and the request
+    # reaching the server, which differs a little from one fetch to the next.
+    assert min(gaps) >= interval - 0.05, gaps
+    assert pages.most_in_flight == per_host
+    workers_used = {
+        w.split("@")[0] for w in Capture.objects.values_list("worker", flat=True)
+    }
+    assert workers_used == {"left", "right"}
 
 
 # S3-compatible storage
