@@ -2,9 +2,11 @@
 The public page cache.
 
 Views that readers share (lists, claim pages, feeds) are marked with
-`cache_public_page`. PublicPageCacheMiddleware, first in the stack, stores
-their finished responses (every header included) for anonymous readers and
-serves them to the next ones without running the rest of the stack.
+`cache_public_page`. PublicPageCacheMiddleware stores their finished responses
+for anonymous readers and serves them to the next ones without running the
+rest of the stack. It sits after the security, CSP and logging middleware, so
+the https redirect, the security headers and the log lines of a cached page
+are those of the request at hand, not of the one that rendered it.
 
 Every cached page is stored with the version number current when it was
 rendered; any change to a claim, source, capture or verdict bumps the version
@@ -68,6 +70,9 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not cacheable(request):
             return self.get_response(request)
+        # CommonMiddleware would refuse a Host that is not in ALLOWED_HOSTS
+        # (DisallowedHost: 400), but a cached page is served before it runs.
+        request.get_host()
         key = page_key(request)
         try:
             response, version = cached_page(key)

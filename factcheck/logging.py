@@ -1,7 +1,13 @@
 """Structured logs for web and worker: each line carries the request id (web)
-or the task id (worker), bound by django-structlog."""
+or the task id (worker), bound by django-structlog, and a request's lines the
+client address. settings.LOGGING names `formatter`, so every process that sets
+up Django imports this module and connects the receiver below."""
 
 import structlog
+from django.dispatch import receiver
+from django_structlog.signals import bind_extra_request_metadata
+
+from factcheck.client_ip import client_ip
 
 SHARED_PROCESSORS = [
     structlog.contextvars.merge_contextvars,
@@ -36,3 +42,9 @@ def formatter(json=True):
             renderer,
         ],
     )
+
+
+@receiver(bind_extra_request_metadata)
+def bind_client_ip(request, **kwargs):
+    # The address login throttling trusts, not a forgeable X-Forwarded-For.
+    structlog.contextvars.bind_contextvars(ip=client_ip(request))

@@ -108,12 +108,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a cached public page is served without the rest of the stack, with
-    # the headers the stack gave it when it was rendered.
-    "claims.caching.PublicPageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the page cache, so that every page served from it gets the https
+    # redirect, fresh security headers and its log lines; the rest of the
+    # stack runs only for pages not in the cache (docs/decisions.md, Caching).
+    "django_structlog.middlewares.RequestMiddleware",
+    "claims.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,7 +127,6 @@ MIDDLEWARE = [
     "claims.middleware.AuditActorMiddleware",
     "axes.middleware.AxesMiddleware",
     "claims.middleware.AdminContentSecurityPolicy",
-    "django_structlog.middlewares.RequestMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -432,6 +433,9 @@ if LOG_FORMAT not in ("json", "console"):
         f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}"
     )
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
+# django-structlog's own "ip" comes from ipware, which believes whatever
+# X-Forwarded-For a client sends; factcheck.logging binds client_ip() instead.
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -169,3 +169,69 @@ def test_pages_and_edits_work_while_the_cache_is_down(
     assert (
         f"Cache unreachable; serving {claim.get_absolute_url()} uncached." in warnings
     )
+
+
+def test_cached_pages_carry_the_headers_of_a_fresh_page(
+    public_cache, make_claim, client, django_assert_num_queries
+):
+    """Security headers depend on the request (HSTS is sent over https only),
+    so a page cached for a plain-http reader must not reach others without
+    them."""
+    public_cache.SECURE_HSTS_SECONDS = 31_536_000
+    url = make_claim(status=Status.PUBLISHED).get_absolute_url()
+    client.get(url)
+    with django_assert_num_queries(0):
+        cached = client.get(url, secure=True)
+    public_cache.PUBLIC_CACHE_SECONDS = 0
+
+    fresh = client.get(url, secure=True)
+
+    assert fresh["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Content-Security-Policy" in fresh and "X-Content-Type-Options" in fresh
+    assert headers(cached) == headers(fresh)
+
+
+def headers(response):
+    """All but those that follow the body (the timeline moves with the clock)."""
+    body = {"ETag", "Content-Length"}
+    return {name: value for name, value in response.items() if name not in body}
+
+
+def test_plain_http_to_a_cached_page_is_redirected_to_https(
+    public_cache, make_claim, client
+):
+    public_cache.SECURE_SSL_REDIRECT = True
+    url = make_claim(status=Status.PUBLISHED).get_absolute_url()
+    assert client.get(url, secure=True).status_code == 200
+
+    response = client.get(url)
+
+    assert response.status_code == 301
+    assert response["Location"] == f"https://testserver{url}"
+
+
+def test_a_cached_page_is_refused_to_a_host_not_allowed(
+    public_cache, make_claim, client
+):
+    url = make_claim(status=Status.PUBLISHED).get_absolute_url()
+    assert client.get(url).status_code == 200
+
+    assert client.get(url, HTTP_HOST="attacker.example").status_code == 400
+
+
+def test_cached_pages_are_logged_with_a_request_id(
+    public_cache, make_claim, client, caplog, django_assert_num_queries
+):
+    url = make_claim(status=Status.PUBLISHED).get_absolute_url()
+    client.get(url)
+    caplog.clear()
+
+    with django_assert_num_queries(0):
+        client.get(url)
+
+    events = [record.msg for record in caplog.records if isinstance(record.msg, dict)]
+    finished = [event for event in events if event["event"] == "request_finished"]
+    assert [(event["code"], event["request"]) for event in finished] == [
+        (200, f"GET {url}")
+    ]
+    assert finished[0]["request_id"]

@@ -141,7 +141,7 @@ def test_worker_and_beat_check_in(celery_worker):
 
 
 def test_web_logs_are_json_lines_with_a_request_id(tmp_path):
-    """A request's log lines share its id (and it is echoed in a header)."""
+    """A request's log lines share its id."""
     code = """
 from django.test import Client
 from django.test.utils import setup_test_environment

@@ -250,6 +250,30 @@ def test_behind_a_trusted_proxy_the_client_address_counts(throttled):
     assert colleague.status_code == 302
 
 
+def logged_addresses(caplog):
+    return [
+        record.msg["ip"]
+        for record in caplog.records
+        if isinstance(record.msg, dict) and record.msg.get("event") == "request_started"
+    ]
+
+
+def test_forged_forwarded_for_is_not_logged_as_the_client_address(db, caplog):
+    Client().get("/ping", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+
+    assert logged_addresses(caplog) == ["10.0.0.1"]
+
+
+def test_behind_a_trusted_proxy_the_logged_address_is_the_client(db, settings, caplog):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+    Client().get(
+        "/ping", REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR="1.1.1.1, 198.51.100.7"
+    )
+
+    assert logged_addresses(caplog) == ["198.51.100.7"]
+
+
 def test_weak_passwords_are_refused(superuser):
     from tests.conftest import client_for
 
