@@ -9,12 +9,22 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from .models import Claim, Party, Source, Topic, VerdictChange
+from .claimreview import absolute
+from .filters import public_parties, public_topics
+from .models import Claim, Source, VerdictChange
 
 FEED_LENGTH = 50
 
 
 class VerdictFeed(Feed):
+    """Links are built on SITE_URL, not on the request's Host: feeds are cached
+    once for every host."""
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        feed.feed["feed_url"] = absolute(request.path)
+        return feed
+
     def title(self, obj=None):
         return _("%(site)s: new and changed verdicts") % {"site": settings.SITE_NAME}
 
@@ -22,7 +32,7 @@ class VerdictFeed(Feed):
         return _("Each time a published fact-check gets a new verdict.")
 
     def link(self, obj=None):
-        return reverse("claims:claim_list")
+        return absolute(reverse("claims:claim_list"))
 
     def changes(self, obj):
         return VerdictChange.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
@@ -51,7 +61,7 @@ class VerdictFeed(Feed):
         }
 
     def item_link(self, change):
-        return f"{change.claim.get_absolute_url()}#verdict-{change.pk}"
+        return absolute(f"{change.claim.get_absolute_url()}#verdict-{change.pk}")
 
     def item_pubdate(self, change):
         return change.changed_at
@@ -59,13 +69,14 @@ class VerdictFeed(Feed):
 
 class TopicVerdictFeed(VerdictFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Topic, slug=slug)
+        # Only topics of public claims: a draft's topic must not get a feed.
+        return get_object_or_404(public_topics(), slug=slug)
 
     def title(self, topic):
         return _("Verdicts on %(topic)s") % {"topic": topic.name}
 
     def link(self, topic):
-        return f"{reverse('claims:claim_list')}?topic={topic.slug}"
+        return absolute(f"{reverse('claims:claim_list')}?topic={topic.slug}")
 
     def changes(self, topic):
         return super().changes(topic).filter(claim__topics=topic)
@@ -73,13 +84,13 @@ class TopicVerdictFeed(VerdictFeed):
 
 class PartyVerdictFeed(VerdictFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Party, slug=slug)
+        return get_object_or_404(public_parties(), slug=slug)
 
     def title(self, party):
         return _("Verdicts on claims involving %(party)s") % {"party": party.name}
 
     def link(self, party):
-        return f"{reverse('claims:claim_list')}?party={party.slug}"
+        return absolute(f"{reverse('claims:claim_list')}?party={party.slug}")
 
     def changes(self, party):
         cited = Source.objects.filter(claim=OuterRef("claim"), party=party)
@@ -96,7 +107,7 @@ class ClaimVerdictFeed(VerdictFeed):
         }
 
     def link(self, claim):
-        return claim.get_absolute_url()
+        return absolute(claim.get_absolute_url())
 
     def changes(self, claim):
         return super().changes(claim).filter(claim=claim)

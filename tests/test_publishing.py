@@ -235,6 +235,56 @@ def test_feed_of_a_draft_claim_is_404(make_claim, client, status):
     )
 
 
+def test_feeds_of_topics_and_parties_only_drafts_mention_are_404(
+    make_claim, make_party, make_topic, client
+):
+    secret = make_topic("Geheime Offensive")
+    claimant = make_party("Geheimer Stab")
+    draft = make_claim(status=Status.DRAFT, claimant=claimant, topics=[secret])
+    cited = add_source(draft).party
+    make_claim(status=Status.PUBLISHED, topics=[make_topic("Krieg")])
+    urls = [reverse("claims:topic_feed", args=[secret.slug])] + [
+        reverse(name, args=[party.slug])
+        for name in ("claims:party_feed", "claims:party_feed_atom")
+        for party in (claimant, cited)
+    ]
+
+    answers = [client.get(url) for url in urls]
+
+    assert [answer.status_code for answer in answers] == [404] * len(urls)
+    assert not any(b"Geheim" in answer.content for answer in answers)
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def feed_links(response):
+    """Every URL an RSS or Atom feed links to."""
+    root = ET.fromstring(response.content)  # noqa: S314 -- our own feed
+    links = [element.text for tag in ("link", "guid") for element in root.iter(tag)]
+    links += [element.get("href") for element in root.iter(f"{ATOM}link")]
+    links += [element.text for element in root.iter(f"{ATOM}id")]
+    return links
+
+
+def test_feed_links_are_on_site_url_whatever_the_host(pokrowsk, client, settings):
+    settings.SITE_URL = "https://factcheck.example.org"
+    topic = pokrowsk.topics.get()
+    urls = [
+        reverse("claims:verdict_feed"),
+        reverse("claims:verdict_feed_atom"),
+        reverse("claims:topic_feed", args=[topic.slug]),
+        reverse("claims:party_feed_atom", args=[pokrowsk.claimant.slug]),
+        reverse("claims:claim_feed", args=[pokrowsk.slug]),
+    ]
+    for url in urls:
+        links = feed_links(client.get(url, HTTP_HOST="127.0.0.1"))
+
+        assert len(links) >= 4  # the feed, itself and two verdicts
+        assert all(link.startswith("https://factcheck.example.org/") for link in links)
+        assert f"https://factcheck.example.org{url}" in links
+
+
 def test_sitemap_lists_public_claims_in_both_languages(
     pokrowsk, make_claim, client, settings
 ):
