@@ -46,3 +46,19 @@ class CappedPaginator(Paginator):
     @property
     def capped(self):
         return self.counted > self.cap
+
+
+class RememberedCountPaginator(Paginator):
+    """For the unfiltered public list: its count changes only when claims do,
+    so it is counted once per version of the public pages rather than on
+    every page view (COUNT(*) reads every public claim)."""
+
+    def __init__(self, *args, remember_as, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.remember_as = remember_as
+
+    @cached_property
+    def count(self):
+        from .caching import remembered
+
+        return remembered(self.remember_as, lambda: Paginator.count.func(self))

@@ -1,8 +1,10 @@
 import csv
 import datetime
 import itertools
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import (
@@ -29,7 +31,8 @@ from .capture import read_payload
 from .filters import ClaimFilter
 from .forms import AsOfForm
 from .models import Capture, Claim, Rating, Source, VerdictChange
-from .paginators import CappedPaginator
+from .paginators import CappedPaginator, RememberedCountPaginator
+from .sitemaps import SITEMAPS
 
 
 def reviewed_claims():
@@ -97,6 +100,10 @@ class ClaimListView(FilterView):
     def get_paginator(self, queryset, per_page, **kwargs):
         if self.request.GET.get("q", "").strip():
             return CappedPaginator(queryset, per_page, **kwargs)
+        if not any(value for key, value in self.request.GET.items() if key != "page"):
+            return RememberedCountPaginator(
+                queryset, per_page, remember_as="public-count", **kwargs
+            )
         return super().get_paginator(queryset, per_page, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
@@ -355,3 +362,17 @@ def robots_txt(request):
         f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@cache_public_page
+def sitemap_index(request):
+    """Django's sitemap index of every section page, its links moved to
+    SITE_URL like the sections' own (it is cached once for every host)."""
+    response = sitemap_views.index(
+        request, SITEMAPS, sitemap_url_name="sitemap_section"
+    )
+    site = urlsplit(settings.SITE_URL)
+    for entry in response.context_data["sitemaps"]:
+        link = urlsplit(entry.location)
+        entry.location = link._replace(scheme=site.scheme, netloc=site.netloc).geturl()
+    return response
