@@ -14,11 +14,12 @@ urlpatterns = [
     path("ping", views.ping, name="ping"),
     path("ratings.css", views.ratings_css, name="ratings_css"),
     path("favicon.ico", views.favicon),
+    path("sitemap.xml", views.sitemap_index, name="sitemap"),
     path(
-        "sitemap.xml",
+        "sitemap-<section>.xml",
         cache_public_page(sitemap),
         {"sitemaps": SITEMAPS},
-        name="sitemap",
+        name="sitemap_section",
     ),
 ]
 # Pages exist in each UI language: English unprefixed, German under /de/.

@@ -5,6 +5,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -285,24 +286,84 @@ def test_feed_links_are_on_site_url_whatever_the_host(pokrowsk, client, settings
         assert f"https://factcheck.example.org{url}" in links
 
 
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+def sitemap_locations(client, url, **headers):
+    """The <loc>s of a sitemap or sitemap index, by a path or absolute URL."""
+    response = client.get(local(url), **headers)
+    assert response.status_code == 200
+    root = ET.fromstring(response.content)  # noqa: S314 -- our own sitemap
+    return root.tag, [element.text for element in root.iter(f"{SITEMAP}loc")]
+
+
+def local(url):
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def whole_sitemap(client, **headers):
+    """Every URL in every page the index names, and those pages."""
+    tag, pages = sitemap_locations(client, "/sitemap.xml", **headers)
+    assert tag == f"{SITEMAP}sitemapindex"
+    urls = []
+    for page in pages:
+        tag, locations = sitemap_locations(client, page, **headers)
+        assert tag == f"{SITEMAP}urlset"
+        urls += locations
+    return pages, urls
+
+
 def test_sitemap_lists_public_claims_in_both_languages(
     pokrowsk, make_claim, client, settings
 ):
     draft = make_claim(status=Status.DRAFT)
 
-    xml = client.get("/sitemap.xml").content.decode()
+    pages, urls = whole_sitemap(client)
+    xml = client.get(local(pages[0])).content.decode()
 
-    assert f"/claims/{pokrowsk.slug}/" in xml
-    assert f"/de/claims/{pokrowsk.slug}/" in xml
+    assert f"{settings.SITE_URL}/claims/{pokrowsk.slug}/" in urls
+    assert f"{settings.SITE_URL}/de/claims/{pokrowsk.slug}/" in urls
     assert 'hreflang="de"' in xml
-    assert draft.slug not in xml
+    assert not any(draft.slug in url for url in urls)
 
 
-def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_out_of_archives(
-    client, settings
+def test_sitemap_index_names_every_page_so_no_claim_is_left_out(
+    make_claim, client, settings, monkeypatch
+):
+    from claims.sitemaps import ClaimSitemap
+
+    monkeypatch.setattr(ClaimSitemap, "limit", 2)  # one claim a page, twice
+    claims = [make_claim(status=Status.PUBLISHED) for _ in range(5)]
+
+    pages, urls = whole_sitemap(client)
+
+    section = f"{settings.SITE_URL}/sitemap-claims.xml"
+    assert pages == [
+        section,
+        *(f"{section}?p={page}" for page in range(2, 6)),
+        f"{settings.SITE_URL}/sitemap-lists.xml",
+    ]
+    for claim in claims:
+        assert f"{settings.SITE_URL}/claims/{claim.slug}/" in urls
+        assert f"{settings.SITE_URL}/de/claims/{claim.slug}/" in urls
+
+
+def test_sitemap_urls_are_on_site_url_whatever_the_host(pokrowsk, client, settings):
+    settings.SITE_URL = "https://factcheck.example.org"
+
+    pages, urls = whole_sitemap(client, HTTP_HOST="127.0.0.1")
+
+    assert len(pages) == 2 and len(urls) == 4  # the claim and the list, twice
+    assert all(url.startswith("https://factcheck.example.org/") for url in pages + urls)
+
+
+def test_robots_txt_points_at_the_sitemap_index_and_keeps_crawlers_out_of_archives(
+    db, client, settings
 ):
     text = client.get("/robots.txt").content.decode()
     assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in text
+    assert sitemap_locations(client, "/sitemap.xml")[0] == f"{SITEMAP}sitemapindex"
     assert "Disallow: /archive/" in text
     assert "Disallow: /admin/" in text
 
