@@ -1,7 +1,7 @@
 from celery import shared_task
 from celery.signals import before_task_publish
 
-from . import search, services
+from . import caching, search, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -28,6 +28,8 @@ def recheck_live_pages() -> None:
 def refresh_search(claim_ids: list[int]) -> None:
     """Rebuild the search vectors of these claims (see search.refresh_soon)."""
     search.refresh(claim_ids)
+    # Searches cached since the change still show the old matches.
+    caching.invalidate_public_pages()
 
 
 @shared_task(ignore_result=True, expires=60)

@@ -29,8 +29,9 @@ def english_by_default():
 
 @pytest.fixture(autouse=True)
 def search_refreshed_at_once(settings):
-    """Tests read search results right after a change; test_search checks the
-    delayed refresh of a real worker on its own."""
+    """Tests read search results right after a change; test_search's
+    test_a_cached_search_shows_the_match_once_the_worker_has_refreshed checks
+    the delayed refresh by a real worker on its own."""
     settings.SEARCH_REFRESH_DELAY = 0
 
 

@@ -107,6 +107,33 @@ def test_archived_text_becomes_searchable_once_captured(
         wait_for(lambda: found(client, "Satellitenbild") == [claim.slug], timeout=30)
 
 
+def links_to(client, query, claim):
+    """the search page, perhaps from the page cache, lists the claim"""
+    html = client.get("/", {"q": query}).content.decode()
+    return f'href="{claim.get_absolute_url()}"' in html
+
+
+def test_a_cached_search_shows_the_match_once_the_worker_has_refreshed(
+    celery_worker, settings, make_claim, client
+):
+    """As in production: a source's words become searchable when a worker
+    rebuilds the vector SEARCH_REFRESH_DELAY later, and a search cached in
+    between must not keep the old answer."""
+    from claims import caching
+
+    settings.SEARCH_REFRESH_DELAY = 1
+    settings.PUBLIC_CACHE_SECONDS = 600
+    settings.PUBLIC_DATA_CACHE_SECONDS = 600
+    caching.invalidate_public_pages()
+    claim = make_claim(status=Status.PUBLISHED)
+    add_source(claim, quote="Gerassimow meldete die Einnahme von Wowtschansk.")
+
+    assert not links_to(client, "Wowtschansk", claim)  # not yet, and now cached
+    assert not links_to(client, "Wowtschansk", claim)
+
+    wait_for(lambda: links_to(client, "Wowtschansk", claim), timeout=20)
+
+
 def test_results_are_ranked_statement_first(make_claim, client):
     in_archive_text = make_claim(status=Status.PUBLISHED, statement="Etwas anderes.")
     add_source(in_archive_text, publisher="Bericht über Wowtschansk")
