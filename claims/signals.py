@@ -10,7 +10,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from . import caching, search
-from .models import Claim, Party, Rating, Source, VerdictChange
+from .models import Claim, Party, Rating, Source, Topic, VerdictChange
 
 
 def claim_changed(claim_id):
@@ -49,6 +49,7 @@ def on_party_saved(sender, instance, raw=False, **kwargs):
 @receiver([post_save, post_delete], sender=VerdictChange)
 @receiver(post_delete, sender=Party)
 @receiver([post_save, post_delete], sender=Rating)
+@receiver([post_save, post_delete], sender=Topic)
 def on_other_change(sender, raw=False, **kwargs):
     if not raw:
         transaction.on_commit(caching.invalidate_public_pages)

@@ -87,6 +87,24 @@ def test_a_finished_capture_shows_up_at_once(
     assert "Archived copy (" in client.get(claim.get_absolute_url()).content.decode()
 
 
+def test_renamed_and_deleted_topics_show_up_at_once(
+    public_cache, make_claim, make_topic, client
+):
+    topic = make_topic("Krieg")
+    claim = make_claim(status=Status.PUBLISHED, topics=[topic])
+    assert ">Krieg</a>" in client.get(claim.get_absolute_url()).content.decode()
+    assert ">Krieg</a>" in client.get("/").content.decode()
+
+    topic.name = "Waffenruhe"
+    topic.save()
+    assert ">Waffenruhe</a>" in client.get(claim.get_absolute_url()).content.decode()
+    assert ">Waffenruhe</a>" in client.get("/").content.decode()
+
+    topic.delete()
+    assert "Waffenruhe" not in client.get(claim.get_absolute_url()).content.decode()
+    assert "Waffenruhe" not in client.get("/").content.decode()
+
+
 def test_logged_in_readers_get_fresh_pages(
     public_cache, make_claim, editor_client, django_assert_max_num_queries
 ):
