@@ -18,18 +18,22 @@ def absolute(path):
 
 
 def canonical_url(claim):
+    """The claim's page in the default language: one URL per claim, for
+    exports that serve every language."""
     with translation.override(settings.LANGUAGE_CODE):
         return absolute(claim.get_absolute_url())
 
 
 def claim_review(claim):
-    """The ClaimReview of a published claim. Needs the claim's claimant, rating
-    and sources (with their cited captures) loaded."""
+    """The ClaimReview of a published claim, in the active language: its `url`
+    is the claim's page in that language, the canonical URL of the page it is
+    embedded in. Needs the claim's claimant, rating and sources (with their
+    cited captures) loaded."""
     rating = claim.rating
     review = {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
-        "url": canonical_url(claim),
+        "url": absolute(claim.get_absolute_url()),
         "claimReviewed": claim.statement,
         "datePublished": claim.published_at.date().isoformat(),
         "author": {

@@ -93,6 +93,17 @@ def test_claim_page_carries_exactly_one_claimreview(pokrowsk, client, settings):
     assert appearance["archivedAt"] == f"{settings.SITE_URL}/archive/{capture_id}/"
 
 
+@pytest.mark.parametrize("prefix", ["", "/de"])
+def test_claimreview_url_is_the_canonical_url_of_its_page(pokrowsk, client, prefix):
+    html = client.get(f"{prefix}{pokrowsk.get_absolute_url()}").content.decode()
+
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)">', html).group(1)
+    [review] = ld_json(html)
+
+    assert canonical.endswith(f"{prefix}/claims/{pokrowsk.slug}/")
+    assert review["url"] == canonical
+
+
 def test_claimreview_is_not_modified_when_the_verdict_predates_publication(
     make_claim, client
 ):
