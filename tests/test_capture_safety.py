@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from claims.capture import FetchPolicy, Refused, capture
+from claims.capture import FetchPolicy, Refused, capture, host_key
 from claims.capture.policy import system_resolver
+from claims.capture.target import parse_target, vet_addresses
 from tests.capture_servers import (
     Listener,
     Server,
@@ -22,6 +23,7 @@ from tests.capture_servers import (
 PUBLIC = "93.184.216.34"  # never contacted: block_outside_network would fail the test
 FAKE_DNS = {
     "internal.example": ["10.1.2.3"],
+    "mapped.example": ["::ffff:10.1.2.3"],
     "metadata.example": ["169.254.169.254"],
     "mixed.example": [PUBLIC, "127.0.0.1"],
     "public.example": [PUBLIC],
@@ -46,8 +48,11 @@ HOSTILE_URLS = [
         "127.0.0.1 is a loopback",
     ),
     ("http://[::1]:{port}/", "::1 is a loopback address"),
-    ("http://[::ffff:127.0.0.1]:{port}/", "loopback"),
-    ("http://[::ffff:7f00:1]:{port}/", "loopback"),
+    ("http://[::ffff:127.0.0.1]:{port}/", "127.0.0.1 is a loopback address"),
+    ("http://[::ffff:7f00:1]:{port}/", "127.0.0.1 is a loopback address"),
+    ("http://[::FFFF:192.168.1.1]:{port}/", "192.168.1.1 is a private address"),
+    ("http://[::ffff:169.254.169.254]/", "169.254.169.254 is a link-local address"),
+    ("http://[::ffff:{public}]:{port}/", "is not allowed"),
     ("http://[::127.0.0.1]:{port}/", "::7f00:1 is a reserved address"),
     ("http://[2002:7f00:1::]:{port}/", "2002:7f00:1:: is a"),
     ("http://[64:ff9b::7f00:1]:{port}/", "64:ff9b::7f00:1 is a"),
@@ -67,7 +72,8 @@ HOSTILE_URLS = [
     ("http://[ff02::1]:{port}/", "multicast"),
     ("http://240.0.0.1:{port}/", "240.0.0.1 is a"),
     ("http://255.255.255.255:{port}/", "255.255.255.255 is a"),
-    ("http://[::ffff:10.0.0.1]:{port}/", "private"),
+    ("http://[::ffff:10.0.0.1]:{port}/", "10.0.0.1 is a private address"),
+    ("http://mapped.example/", "10.1.2.3 is a private address"),
     ("http://256.0.0.1:{port}/", "not a valid address"),
     ("http://1.2.3.4.5:{port}/", "not a valid address"),
     ("http://example.com@127.0.0.1:{port}/", "user name or password"),
@@ -120,7 +126,7 @@ def listener() -> Iterator[Listener]:
 def test_hostile_url_is_refused_without_any_connection(
     tmp_path: Path, listener: Listener, template: str, reason: str
 ) -> None:
-    url = template.replace("{port}", str(listener.port))
+    url = template.replace("{port}", str(listener.port)).replace("{public}", PUBLIC)
     policy = FetchPolicy(resolver=fake_dns, connect_timeout=1, deadline=3)
 
     with pytest.raises(Refused) as caught:
@@ -199,13 +205,49 @@ def test_allowed_network_opens_any_port_but_only_inside_it(tmp_path: Path) -> No
     assert len(server.requests) == 1
 
 
-def test_ipv4_mapped_form_of_an_allowed_address_is_allowed(tmp_path: Path) -> None:
+def test_ipv4_mapped_form_of_an_allowed_address_reaches_the_ipv4_address(
+    tmp_path: Path,
+) -> None:
     page = respond(b"<html><title>Mapped</title><p>ok</p></html>")
-    with Server({"/": page}) as server:
+    with Server({"/": page}) as server:  # listens on IPv4 only
         url = f"http://[::ffff:127.0.0.1]:{server.port}/"
         artifact = capture(url, local_policy("127.0.0.1/32"), workdir=tmp_path)
-    assert artifact.ip == "::ffff:127.0.0.1"
+    assert artifact.ip == "127.0.0.1"
     assert artifact.final_url == url
+    assert server.requests == ["/"]
+
+
+@pytest.mark.parametrize(
+    ("url", "resolved"),
+    [
+        (f"http://[::ffff:{PUBLIC}]/", []),
+        ("http://[::ffff:5db8:d822]/", []),
+        ("http://mapped-public.example/", [f"::ffff:{PUBLIC}"]),
+    ],
+)
+def test_ipv4_mapped_public_address_is_judged_and_reached_as_ipv4(
+    url: str, resolved: list[str]
+) -> None:
+    """Judged as the IPv4 address it maps, not as a reserved IPv6 address."""
+    policy = FetchPolicy(resolver=lambda host, port: resolved)
+    assert vet_addresses(parse_target(url, policy), policy) == [PUBLIC]
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://News.Example.ORG./a", "news.example.org"),
+        ("https://news.example.org:8443/b?c", "news.example.org"),
+        ("http://bücher.example/", "xn--bcher-kva.example"),
+        ("http://2130706433/", "127.0.0.1"),
+        ("http://[::FFFF:7F00:1]/", "127.0.0.1"),
+        ("http://[2001:DB8::1]/", "2001:db8::1"),
+        ("file:///etc/passwd", ""),
+        ("nicht einmal eine URL", ""),
+    ],
+)
+def test_host_key_is_the_normalised_host(url: str, host: str) -> None:
+    assert host_key(url) == host
 
 
 def test_parse_networks_reads_a_comma_separated_cidr_list() -> None:

@@ -17,6 +17,7 @@ from claims.capture.errors import (  # noqa: E402
 )
 from claims.capture.model import CaptureArtifact, Hop, RevisitTarget  # noqa: E402
 from claims.capture.policy import DEFAULT_USER_AGENT, FetchPolicy  # noqa: E402
+from claims.capture.target import host_key  # noqa: E402
 from claims.capture.warc import RevisitOnly, read_payload  # noqa: E402
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "RevisitTarget",
     "TooLarge",
     "capture",
+    "host_key",
     "read_payload",
 ]

@@ -33,7 +33,9 @@ class Target:
     scheme: str
     host: str  # for the Host header and TLS (IDNA-encoded, IPv6 without brackets)
     port: int
-    literal: IPAddress | None  # set when the URL names an address, not a name
+    # Set when the URL names an address, not a name; an IPv4-mapped IPv6
+    # address is its IPv4 address, which is what a connection to it reaches.
+    literal: IPAddress | None
 
     @property
     def host_header(self) -> str:
@@ -75,6 +77,18 @@ def parse_target(url: str, policy: FetchPolicy) -> Target:
     return Target(normalised, scheme, host, port, literal)
 
 
+def host_key(url: str) -> str:
+    """The host `url` reaches, normalised as for fetching (lowercase, IDNA, no
+    trailing dot, addresses in standard form, IPv4-mapped ones as IPv4); "" if
+    the URL would be refused. Key per-host limits on it, so that every
+    spelling of a host shares them."""
+    try:
+        target = parse_target(url, FetchPolicy())
+    except Refused:
+        return ""
+    return target.host if target.literal is None else str(target.literal)
+
+
 def _split(url: str) -> SplitResult:
     try:
         return urlsplit(url)
@@ -93,7 +107,7 @@ def _parse_host(host: str, *, bracketed: bool) -> tuple[str, IPAddress | None]:
             address = None
         if address is None:
             raise Refused("Refused: the link is not a valid web address")
-        return str(address), address
+        return str(address), _unmapped(address)
     host = host.removesuffix(".")
     if _ends_in_number(host):
         address = _parse_ipv4(host)
@@ -190,7 +204,7 @@ def _resolve(target: Target, policy: FetchPolicy) -> list[IPAddress]:
             f"The site name {target.host} has no addresses", kind="dns", transient=False
         )
     try:
-        return [ipaddress.ip_address(address) for address in found]
+        return [_unmapped(ipaddress.ip_address(address)) for address in found]
     except ValueError:
         raise FetchFailed(
             f"The site name {target.host} resolved to an invalid address",
@@ -199,21 +213,20 @@ def _resolve(target: Target, policy: FetchPolicy) -> list[IPAddress]:
         ) from None
 
 
+def _unmapped(address: IPAddress) -> IPAddress:
+    """::ffff:a.b.c.d is a.b.c.d to the socket layer: judge and reach that."""
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return mapped or address
+
+
 def _check_address(address: IPAddress, port: int, policy: FetchPolicy) -> None:
-    if any(_in_network(address, network) for network in policy.allow_networks):
+    if any(address in network for network in policy.allow_networks):
         return
     problem = non_public_reason(address)
     if problem:
         raise Refused(f"Refused: {address} is {problem}")
     if port not in policy.allowed_ports:
         raise Refused(f"Refused: port {port} is not allowed")
-
-
-def _in_network(
-    address: IPAddress, network: ipaddress.IPv4Network | ipaddress.IPv6Network
-) -> bool:
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    return address in network or (mapped is not None and mapped in network)
 
 
 def non_public_reason(address: IPAddress) -> str | None:
