@@ -7,6 +7,8 @@ import hashlib
 import json
 import socket
 import ssl
+import struct
+import threading
 import time
 import tracemalloc
 import zlib
@@ -347,6 +349,104 @@ def test_silent_server_hits_the_read_timeout(tmp_path: Path) -> None:
         with pytest.raises(FetchTimeout, match="stopped sending data for 0.5 seconds"):
             capture(f"http://127.0.0.1:{silent.port}/", policy, workdir=tmp_path)
         assert time.monotonic() - started < 1.5
+
+
+class FullBacklog:
+    """A listener whose accept queue is full, so the kernel drops further
+    handshakes: to a client it looks like a host that never answers."""
+
+    def __init__(self) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0), backlog=0)
+        self.port = self._sock.getsockname()[1]
+        self._fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", self.port))
+            self._fillers.append(filler)
+        time.sleep(0.05)
+
+    def __enter__(self) -> FullBacklog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for filler in self._fillers:
+            filler.close()
+        self._sock.close()
+
+
+def test_unanswered_connect_hits_the_connect_timeout(tmp_path: Path) -> None:
+    policy = local_policy(connect_timeout=0.5, read_timeout=5, deadline=10)
+    with FullBacklog() as full:
+        started = time.monotonic()
+        with pytest.raises(FetchTimeout) as caught:
+            capture(f"http://127.0.0.1:{full.port}/", policy, workdir=tmp_path)
+        elapsed = time.monotonic() - started
+
+    assert 0.5 <= elapsed < 1.5
+    assert caught.value.message == "127.0.0.1 did not respond in time"
+    assert caught.value.transient
+    assert list(tmp_path.iterdir()) == []
+
+
+class ResettingServer:
+    """Reads each request, then resets the first `resets` connections (RST, via
+    SO_LINGER 0) and answers the others with `body`."""
+
+    def __init__(self, resets: int, body: bytes = ARTICLE) -> None:
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.1)
+        self.port = self._sock.getsockname()[1]
+        self.connections = 0
+        self._resets = resets
+        self._answer = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(4096) or b"\r\n\r\n"
+                self.connections += 1
+                if self.connections <= self._resets:
+                    linger = struct.pack("ii", 1, 0)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                else:
+                    conn.sendall(self._answer)
+
+    def __enter__(self) -> ResettingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()
+
+
+def test_connection_reset_is_a_transient_reset_failure(tmp_path: Path) -> None:
+    with ResettingServer(resets=1) as server:
+        with pytest.raises(FetchFailed) as caught:
+            capture(server.url(), local_policy(), workdir=tmp_path)
+        artifact = capture(server.url(), local_policy(), workdir=tmp_path)
+
+    assert (caught.value.kind, caught.value.transient) == ("reset", True)
+    assert caught.value.message == "127.0.0.1 closed the connection unexpectedly"
+    assert artifact.title == "Bridge Report"  # the same server, once it answers
+    assert server.connections == 2
 
 
 @pytest.mark.parametrize(
