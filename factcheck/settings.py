@@ -310,14 +310,24 @@ CAPTURE_PROCESSING_TIME = envint("CAPTURE_PROCESSING_SECONDS", 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CAPTURE_DEADLINE + CAPTURE_PROCESSING_TIME
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + CAPTURE_PROCESSING_TIME // 2
 CAPTURE_LEASE = CELERY_TASK_TIME_LIMIT + CAPTURE_PROCESSING_TIME // 2
+# Redis hands a message that was not acknowledged within the visibility timeout
+# to another worker. Below the lease, a capture still running would be started
+# a second time; and a retry queued with a countdown is held unacknowledged
+# for the countdown plus its run, so countdowns stop short of the timeout
+# (longer waits are left to the sweep).
+VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", CAPTURE_LEASE + 300)
+if VISIBILITY_TIMEOUT <= CAPTURE_LEASE:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT must be above the capture lease of "
+        f"{CAPTURE_LEASE} seconds, not {VISIBILITY_TIMEOUT}"
+    )
+CAPTURE_MAX_COUNTDOWN = VISIBILITY_TIMEOUT - CAPTURE_LEASE
 #
 # Without REDIS_URL the broker is a folder that needs no server. Lost messages
 # are harmless either way: the database row is the job, and the sweep
 # re-queues it.
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", CAPTURE_LEASE + 300),
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
 if not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS |= {
         "data_folder_in": str(VAR_DIR / "broker"),

@@ -1,5 +1,6 @@
 """Settings read from the environment, and SQLite that two processes can share."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -73,6 +74,85 @@ def test_wrong_settings_fail_loudly(env, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+CELERY_CONF = (
+    "import json, os;"
+    "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'factcheck.settings');"
+    "import django; from factcheck.celery import app; django.setup();"
+    "from django.conf import settings;"
+    "from claims.tasks import capture_source; c = app.conf;"
+    "print(json.dumps({'acks_late': c.task_acks_late,"
+    " 'task_acks_late': capture_source.acks_late,"
+    " 'reject_on_worker_lost': c.task_reject_on_worker_lost,"
+    " 'prefetch': c.worker_prefetch_multiplier,"
+    " 'max_tasks_per_child': c.worker_max_tasks_per_child,"
+    " 'soft': c.task_soft_time_limit, 'hard': c.task_time_limit,"
+    " 'visibility': c.broker_transport_options['visibility_timeout'],"
+    " 'lease': settings.CAPTURE_LEASE, 'deadline': settings.CAPTURE_DEADLINE,"
+    " 'countdown': settings.CAPTURE_MAX_COUNTDOWN}))"
+)
+
+
+def celery_conf(**env):
+    """Celery's effective configuration in a fresh process with `env`."""
+    environment = {"PATH": os.environ["PATH"], "VAR_DIR": "/tmp/fc", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", CELERY_CONF],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"REDIS_URL": "redis://cache:6379/1"},
+        {"CAPTURE_DEADLINE": "600", "CAPTURE_PROCESSING_SECONDS": "5"},
+        {"CELERY_VISIBILITY_TIMEOUT": "3600"},
+    ],
+)
+def test_celery_is_set_up_to_lose_no_capture(env):
+    conf = celery_conf(**env)
+
+    assert conf["acks_late"] is True and conf["task_acks_late"] is True
+    assert conf["reject_on_worker_lost"] is True
+    assert conf["prefetch"] == 1
+    assert conf["max_tasks_per_child"] == 200
+    # Redis must not hand a running capture to a second worker, the lease must
+    # outlast the hard limit, and the soft limit must leave the fetch its time.
+    assert (
+        conf["visibility"]
+        > conf["lease"]
+        > conf["hard"]
+        > conf["soft"]
+        > conf["deadline"]
+    )
+    # A queued retry is acknowledged before Redis would hand it out again.
+    assert 0 < conf["countdown"] <= conf["visibility"] - conf["lease"]
+
+
+def test_default_celery_limits():
+    conf = celery_conf()
+    assert (conf["soft"], conf["hard"], conf["lease"]) == (180, 210, 240)
+    assert conf["visibility"] == 540
+
+
+@pytest.mark.parametrize("timeout", ["240", "60"])
+def test_visibility_timeout_at_or_below_the_lease_is_refused(timeout):
+    result = django_check(CELERY_VISIBILITY_TIMEOUT=timeout)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert (
+        "CELERY_VISIBILITY_TIMEOUT must be above the capture lease of 240 seconds"
+        in result.stderr
+    )
 
 
 def test_sqlite_uses_wal_and_immediate_transactions(tmp_path):
