@@ -25,6 +25,7 @@ from .models import (
     VerdictChange,
 )
 from .paginators import EstimatedCountPaginator
+from .templatetags.claims import LIVE_STATUS
 
 
 def verdict_badge(rating):
@@ -52,11 +53,6 @@ def archive_state(source):
                 + ngettext("%d attempt", "%d attempts", capture.attempts)
                 % capture.attempts
             )
-    live = (
-        ""
-        if source.live_status == Source.LiveStatus.UNCHECKED
-        else source.get_live_status_display()
-    )
     return format_html(
         '<span class="fc-capture fc-capture--{}" data-source="{}">{}</span>'
         '<span class="fc-capture__detail">{}</span> <em>{}</em>',
@@ -64,8 +60,15 @@ def archive_state(source):
         source.pk,
         label,
         detail,
-        live,
+        live_page(source),
     )
+
+
+def live_page(source):
+    """What became of the live page, in the words the claim page uses."""
+    if source.live_status == Source.LiveStatus.GONE and not source.cited_capture_id:
+        return _("Offline, and no archived copy could be made")
+    return LIVE_STATUS.get(source.live_status, ("", ""))[1]
 
 
 @admin.register(Topic)
@@ -489,8 +492,17 @@ class SourceAdmin(admin.ModelAdmin):
 class CaptureAdmin(admin.ModelAdmin):
     """Every capture attempt, kept for the record; nothing here is editable."""
 
-    list_display = ["url", "kind", "state", "attempts", "change", "error", "created_at"]
-    list_filter = ["state", "kind", "change"]
+    list_display = [
+        "url",
+        "kind",
+        "state",
+        "attempts",
+        "change",
+        "unchanged_since_previous",
+        "error",
+        "created_at",
+    ]
+    list_filter = ["state", "kind", "change", "unchanged_since_previous"]
     search_fields = ["url", "final_url", "payload_sha256", "title"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator

@@ -330,10 +330,9 @@ class Source(models.Model):
         The archive pointers belong to the capture services; an edit form never
         writes them back, so it cannot undo a capture that finished meanwhile.
         """
-        url_changed = self._state.adding or self.url != getattr(
-            self, "_loaded_url", None
-        )
-        if not self._state.adding and kwargs.get("update_fields") is None:
+        adding = self._state.adding
+        url_changed = adding or self.url != getattr(self, "_loaded_url", None)
+        if not adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
@@ -342,6 +341,8 @@ class Source(models.Model):
         with transaction.atomic():
             super().save(*args, **kwargs)
             if url_changed:
+                if not adding:
+                    self.forget_archive_state()
                 self._loaded_url = self.url
                 self.request_capture(Capture.Kind.CITED)
 
@@ -350,6 +351,18 @@ class Source(models.Model):
         source = super().from_db(db, field_names, values, **kwargs)
         source._loaded_url = source.__dict__.get("url")
         return source
+
+    def forget_archive_state(self):
+        """The URL changed: the old URL's copy and live status are not this
+        URL's. The old captures are kept, only no longer shown as its copy."""
+        reset = {
+            "cited_capture": None,
+            "live_status": self.LiveStatus.UNCHECKED,
+            "live_checked_at": None,
+        }
+        Source.objects.filter(pk=self.pk).update(**reset)
+        for name, value in reset.items():
+            setattr(self, name, value)
 
     def request_capture(self, kind):
         """Create a pending capture job; the worker gets it once this commits."""
@@ -415,6 +428,27 @@ def warc_upload_to(capture, filename):
     return f"warcs/{timezone.now():%Y/%m/%d}/{filename}"
 
 
+def keep_revisited_captures(collector, field, sub_objs, using):
+    """on_delete of Capture.source: delete a source's captures, except those
+    whose WARC holds the payload of another source's capture (a revisit). They
+    are kept, detached from the source, so that the other copy still plays
+    back and verifies."""
+    captures = list(sub_objs)
+    ids = [capture.pk for capture in captures]
+    revisited = set(
+        Capture.objects.using(using)
+        .filter(revisit_of__in=ids)
+        .exclude(pk__in=ids)
+        .values_list("revisit_of", flat=True)
+    )
+    kept = [capture for capture in captures if capture.pk in revisited]
+    deleted = [capture for capture in captures if capture.pk not in revisited]
+    if kept:
+        models.SET_NULL(collector, field, kept, using)
+    if deleted:
+        models.CASCADE(collector, field, deleted, using)
+
+
 class Capture(models.Model):
     """One capture of a URL. The row is the job: workers claim, retry and finish it."""
 
@@ -438,7 +472,7 @@ class Capture(models.Model):
     source = models.ForeignKey(
         Source,
         verbose_name=_("source"),
-        on_delete=models.CASCADE,
+        on_delete=keep_revisited_captures,
         null=True,
         blank=True,
         related_name="captures",
@@ -484,10 +518,12 @@ class Capture(models.Model):
     )
     warc_sha256 = models.CharField(_("WARC SHA-256"), max_length=64, blank=True)
     warc_size = models.PositiveBigIntegerField(_("WARC size"), null=True, blank=True)
+    # RESTRICT, not PROTECT: a source's captures that revisit one another go
+    # together; an original other sources revisit is kept (see above).
     revisit_of = models.ForeignKey(
         "self",
         verbose_name=_("payload stored with"),
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="revisits",
@@ -496,6 +532,10 @@ class Capture(models.Model):
     text = models.TextField(_("extracted text"), blank=True)
     change = models.CharField(
         _("compared with cited copy"), max_length=20, choices=Change, blank=True
+    )
+    # None for the first successful capture of the URL.
+    unchanged_since_previous = models.BooleanField(
+        _("unchanged since the previous capture"), null=True, blank=True
     )
     diff = models.TextField(_("text changes since cited"), blank=True)
 

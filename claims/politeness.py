@@ -6,32 +6,71 @@ With Redis the limits hold across every worker on every machine. In embedded
 mode (no Redis) they hold within one worker process only.
 """
 
+import logging
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 
 import redis
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
+
 
 @cache
 def redis_client(url):
-    return redis.Redis.from_url(url)
+    # A Redis that does not answer must not hold a capture for long.
+    return redis.Redis.from_url(url, socket_connect_timeout=5)
 
 
 @contextmanager
 def host_slot(host):
     """Hold a fetch slot for `host`. Yields 0 when granted, else seconds to wait."""
-    if settings.REDIS_URL:
-        limiter = RedisLimiter(redis_client(settings.REDIS_URL), host)
-    else:
-        limiter = LOCAL_LIMITERS.setdefault(host, LocalLimiter())
-    wait, release = limiter.acquire()
+    wait, release = limiter(host, shared=bool(settings.REDIS_URL)).acquire()
     try:
         yield wait
     finally:
         release()
+
+
+@contextmanager
+def waiting_host_slot(host, *, timeout):
+    """Wait up to `timeout` seconds for a fetch slot for `host`, and hold it.
+    Yields whether it was granted.
+
+    For a capture run outside the workers (`manage.py capture`): if Redis
+    cannot be reached, the capture goes ahead with a slot of this process only,
+    since its politeness cannot be shared with the workers then.
+    """
+    shared = bool(settings.REDIS_URL)
+    give_up = time.monotonic() + timeout
+    while True:
+        try:
+            wait, release = limiter(host, shared=shared).acquire()
+        except redis.RedisError as error:
+            logger.warning(
+                "Redis is unreachable (%s); the politeness limits for %s are "
+                "not shared with the workers for this capture.",
+                error,
+                host,
+            )
+            shared = False
+            continue
+        if not wait or time.monotonic() + wait > give_up:
+            break
+        time.sleep(wait)
+    try:
+        yield not wait
+    finally:
+        with suppress(redis.RedisError):  # the slot expires by itself
+            release()
+
+
+def limiter(host, *, shared):
+    if shared:
+        return RedisLimiter(redis_client(settings.REDIS_URL), host)
+    return LOCAL_LIMITERS.setdefault(host, LocalLimiter())
 
 
 class RedisLimiter:

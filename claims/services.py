@@ -26,6 +26,7 @@ from .capture import (
     FetchTimeout,
     HTTPStatusError,
     RevisitTarget,
+    host_key,
 )
 from .capture import capture as capture_url
 from .models import Capture, Claim, Heartbeat, Rating, Source, VerdictChange
@@ -126,10 +127,15 @@ def queue_capture(capture_id: int, *, countdown: float = 0) -> bool:
     """Hand a capture job to the workers.
 
     If the broker is unreachable the job stays pending in the database, and the
-    sweep queues it once the broker is back.
+    sweep queues it once the broker is back. So does a job that must wait
+    longer than CAPTURE_MAX_COUNTDOWN: Redis would hand the waiting message to
+    a second worker once its visibility timeout passed.
     """
     from .tasks import capture_source
 
+    if countdown > settings.CAPTURE_MAX_COUNTDOWN:
+        Capture.objects.filter(pk=capture_id).update(queued_at=None)
+        return False
     try:
         capture_source.apply_async((capture_id,), countdown=countdown or None)
     except Exception:
@@ -141,13 +147,13 @@ def queue_capture(capture_id: int, *, countdown: float = 0) -> bool:
     return True
 
 
-def run_capture(
-    *, capture_id: int, worker: str = "", max_attempts: int | None = None
-) -> Capture | None:
+def run_capture(*, capture_id: int, worker: str = "") -> Capture | None:
     """Claim one capture job and run it. Safe to call twice for the same job.
 
     1. Claim the row with a conditional update: it must be pending and due, or
-       running with an expired lease (its worker died). Otherwise do nothing.
+       running with an expired lease (its worker died) and attempts left; a
+       job that took its worker down every time is left to the sweep to fail.
+       Otherwise do nothing.
     2. Take a politeness slot for the host, or put the job back for a moment.
     3. Fetch and archive, outside any transaction.
     4. Record the outcome, if this worker still holds the claim.
@@ -157,7 +163,7 @@ def run_capture(
         Capture.objects.filter(pk=capture_id)
         .filter(
             Q(state=Capture.State.PENDING, next_attempt_at__lte=now)
-            | Q(state=Capture.State.RUNNING, lease_expires_at__lt=now)
+            | Q(abandoned(now), attempts__lt=settings.CAPTURE_MAX_ATTEMPTS)
         )
         .update(
             state=Capture.State.RUNNING,
@@ -169,10 +175,45 @@ def run_capture(
     if not claimed:
         return None
     capture = Capture.objects.select_related("source").get(pk=capture_id)
-    with politeness.host_slot(urlsplit(capture.url).hostname or "") as wait:
+    with politeness.host_slot(host_key(capture.url)) as wait:
         if wait:
             return postpone(capture, seconds=wait)
-        return fetch_and_record(capture, max_attempts or settings.CAPTURE_MAX_ATTEMPTS)
+        return fetch_and_record(capture, settings.CAPTURE_MAX_ATTEMPTS)
+
+
+def abandoned(now) -> Q:
+    """Running jobs whose worker died: their lease ran out."""
+    return Q(state=Capture.State.RUNNING, lease_expires_at__lt=now)
+
+
+def capture_now(*, url: str) -> Capture:
+    """Capture one URL in this process, outside any claim (`manage.py capture`).
+
+    1. Create the job row already claimed, with a lease that covers the wait
+       below, so that the sweep never hands it to a worker.
+    2. Wait up to CAPTURE_DEADLINE seconds for a politeness slot for the host;
+       nothing goes to the broker.
+    3. Fetch and record with a single attempt.
+    """
+    wait = settings.CAPTURE_DEADLINE
+    capture = Capture.objects.create(
+        url=url[:2000],
+        kind=Capture.Kind.MANUAL,
+        state=Capture.State.RUNNING,
+        attempts=1,
+        lease_expires_at=timezone.now()
+        + datetime.timedelta(seconds=wait + settings.CAPTURE_LEASE),
+        worker="manage.py capture",
+    )
+    host = host_key(url)
+    with politeness.waiting_host_slot(host, timeout=wait) as granted:
+        if granted:
+            return fetch_and_record(capture, max_attempts=1)
+    busy = CaptureError(
+        f"Other captures kept {host} busy for {wait} seconds; try again later.",
+        transient=True,
+    )
+    return record_failure(capture, busy, max_attempts=1)
 
 
 def fetch_and_record(capture: Capture, max_attempts: int) -> Capture:
@@ -264,6 +305,7 @@ def record_success(capture: Capture, artifact, original: Capture | None) -> Capt
     capture.warc_sha256 = artifact.warc_sha256
     capture.warc_size = artifact.warc_size
     capture.revisit_of = original
+    capture.unchanged_since_previous = matches_previous_payload(capture)
     capture.title = artifact.title[:500]
     capture.text = artifact.text
     source = current_source(capture)
@@ -278,6 +320,22 @@ def record_success(capture: Capture, artifact, original: Capture | None) -> Capt
         extra={"capture": capture.pk, "sha256": capture.payload_sha256},
     )
     return capture
+
+
+def matches_previous_payload(capture: Capture) -> bool | None:
+    """Whether the payload is the one of the previous successful capture of the
+    same URL for the same source (outside any claim: of the same URL), or None
+    if there is none. Unlike `change`, this compares payload digests only."""
+    previous = (
+        Capture.objects.filter(
+            source_id=capture.source_id, url=capture.url, state=Capture.State.SUCCEEDED
+        )
+        .exclude(pk=capture.pk)
+        .order_by("-finished_at", "-pk")
+        .values_list("payload_sha256", flat=True)
+        .first()
+    )
+    return None if previous is None else previous == capture.payload_sha256
 
 
 def current_source(capture: Capture) -> Source | None:
@@ -388,16 +446,32 @@ def requeue_stalled_captures(*, limit: int = 1000) -> int:
     """Queue jobs that are due but not in the broker: saved while it was down,
     lost with a broker message, or left running by a worker that died."""
     now = timezone.now()
+    give_up_abandoned_captures(now)
     forgotten = now - datetime.timedelta(seconds=settings.CAPTURE_LEASE)
     stalled = Capture.objects.filter(
         Q(state=Capture.State.PENDING, next_attempt_at__lte=now)
         & (Q(queued_at=None) | Q(queued_at__lt=forgotten))
-        | Q(state=Capture.State.RUNNING, lease_expires_at__lt=now)
+        | abandoned(now)
     ).order_by("next_attempt_at")
     ids = list(stalled.values_list("pk", flat=True)[:limit])
     for capture_id in ids:
         queue_capture(capture_id)
     return len(ids)
+
+
+def give_up_abandoned_captures(now) -> None:
+    """Fail jobs whose worker died with every attempt: a page that kills the
+    worker (memory, a parser gone astray) would otherwise be retried forever."""
+    exhausted = Capture.objects.filter(
+        abandoned(now), attempts__gte=settings.CAPTURE_MAX_ATTEMPTS
+    )
+    for capture in exhausted:
+        error = CaptureError(
+            f"The capture was stopped {capture.attempts} times before it could "
+            "finish (its worker was killed or ran out of memory or time), so it "
+            "was given up."
+        )
+        record_failure(capture, error, settings.CAPTURE_MAX_ATTEMPTS)
 
 
 def schedule_rechecks(*, limit: int | None = None) -> int:

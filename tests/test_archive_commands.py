@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
+import uuid
 import zlib
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from claims import services
@@ -35,15 +38,16 @@ KEYS = {
 }
 
 
-def run_command(*args, tmp_path, **env):
-    """Run manage.py in its own process, as an operator's script would."""
+def command_env(tmp_path, **env):
+    """The environment of an operator's shell, with a migrated SQLite database
+    of its own."""
     environment = {
         **os.environ,
         "VAR_DIR": str(tmp_path / "var"),
         "ARCHIVE_ROOT": str(tmp_path / "archive"),
         **env,
     }
-    environment.pop("DATABASE_URL", None)  # a private SQLite database
+    environment.pop("DATABASE_URL", None)
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"],
         cwd=ROOT,
@@ -53,10 +57,15 @@ def run_command(*args, tmp_path, **env):
         timeout=120,
     )
     assert migrate.returncode == 0, migrate.stderr
+    return environment
+
+
+def run_command(*args, tmp_path, **env):
+    """Run manage.py in its own process, as an operator's script would."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=environment,
+        env=command_env(tmp_path, **env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -130,6 +139,63 @@ def test_capture_command_does_not_retry_transient_errors(
     capture = Capture.objects.get()
     assert capture.state == Capture.State.FAILED
     assert server.requests == ["/"]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="politeness shared through Redis")
+def test_two_captures_of_one_host_back_to_back_both_succeed(tmp_path):
+    """The second waits for the host's interval in its own process; it is not
+    handed to a worker (there is none)."""
+    fetched = []
+
+    def page(handler):
+        fetched.append(time.monotonic())
+        respond(PAGE, headers=(("Content-Type", "text/html"),))(handler)
+
+    env = command_env(
+        tmp_path,
+        CAPTURE_ALLOW_NETWORKS="127.0.0.1/32",
+        CAPTURE_PER_HOST_INTERVAL="3",
+        CACHE_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+    )
+    with Server({"/a": page, "/b": page}) as server:
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "manage.py", "capture", server.url(path), "--json"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for path in ("/a", "/b")
+        ]
+        outputs = [run.communicate(timeout=120) for run in runs]
+
+    for run, (out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err
+        assert json.loads(out)["status"] == "succeeded"
+    assert len(fetched) == 2
+    assert fetched[1] - fetched[0] >= 2.9  # the host's interval was kept
+
+
+def test_capture_command_captures_with_redis_unreachable(tmp_path):
+    with Server({"/report": respond(PAGE)}) as server:
+        result = run_command(
+            "capture",
+            server.url("/report"),
+            "--json",
+            tmp_path=tmp_path,
+            CAPTURE_ALLOW_NETWORKS="127.0.0.1/32",
+            REDIS_URL="redis://127.0.0.1:1/0",
+        )
+
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "succeeded"
+    assert outcome["sha256"] == hashlib.sha256(PAGE).hexdigest()
+    assert "Redis is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert server.requests == ["/report"]
 
 
 @pytest.fixture

@@ -3,12 +3,13 @@
 import hashlib
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from claims import services
 from claims.models import Capture, Claim, Source
 from tests.capture_servers import Server, respond
-from tests.conftest import add_source
+from tests.conftest import add_source, client_for
 
 Status = Claim.Status
 HOSTILE = (
@@ -173,3 +174,58 @@ def test_claim_page_shows_a_changed_or_offline_source(archived, client):
     Source.objects.filter(pk=capture.source_id).update(live_status="changed")
     html = client.get(capture.source.claim.get_absolute_url()).content.decode()
     assert "Changed since cited" in html
+
+
+def test_archived_copy_page_says_whether_the_page_changed_since_the_previous_capture(
+    transactional_db, capture_settings, make_claim, client
+):
+    with Server({"/page": respond(HOSTILE, headers=HTML)}) as server:
+        claim = make_claim(status=Status.PUBLISHED)
+        source = add_source(claim, url=server.url("/page"))
+        first = source.captures.get()
+        services.run_capture(capture_id=first.pk)
+        repeat = source.request_capture(Capture.Kind.RECHECK)
+        services.run_capture(capture_id=repeat.pk)
+
+    first_page = client.get(first.get_absolute_url()).content.decode()
+    repeat_page = client.get(repeat.get_absolute_url()).content.decode()
+    assert "None: this is the first capture of this link" in first_page
+    assert "Unchanged since the previous capture (same SHA-256)" in repeat_page
+
+
+def delete_through_the_admin(obj, superuser):
+    meta = obj._meta
+    url = reverse(f"admin:claims_{meta.model_name}_delete", args=[obj.pk])
+    client = client_for(superuser)
+    confirmation = client.get(url)
+    assert confirmation.status_code == 200
+    assert "protected" not in confirmation.content.decode()
+    assert client.post(url, {"post": "yes"}).status_code == 302
+
+
+@pytest.mark.parametrize("what", ["source", "claim"])
+@pytest.mark.parametrize("how", ["orm", "admin"])
+def test_deleting_the_original_of_another_sources_copy_keeps_its_payload(
+    archived, client, superuser, what, how
+):
+    # A draft: the admin lets nobody delete a verdict history.
+    original = archived(Status.DRAFT, path="/a")
+    copy = archived(Status.PUBLISHED, path="/b")
+    assert copy.revisit_of == original
+    doomed = original.source if what == "source" else original.source.claim
+
+    if how == "orm":
+        doomed.delete()
+    else:
+        delete_through_the_admin(doomed, superuser)
+
+    assert not Source.objects.filter(pk=original.source_id).exists()
+    original.refresh_from_db()
+    assert original.source is None  # kept, detached: it holds the payload
+    copy.refresh_from_db()
+    assert copy.revisit_of == original
+    call_command("verifyarchive")  # raises if anything is missing or altered
+    raw = client.get(reverse("claims:capture_raw", kwargs={"pk": copy.pk}))
+    assert b"".join(raw.streaming_content) == HOSTILE
+    # Outside any claim, the kept copy is for the desk only.
+    assert client.get(original.get_absolute_url()).status_code == 404

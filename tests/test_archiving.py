@@ -1,20 +1,34 @@
 """Archiving cited links: capture jobs, the real worker, retries, dedup, re-checks."""
 
 import datetime
+import gzip
 import hashlib
+import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
 from claims import services
 from claims.capture import read_payload
 from claims.models import Capture, Source
-from tests.capture_servers import Server, read_records, redirect, respond, warcio_check
-from tests.conftest import add_source, wait_for
+from claims.templatetags.claims import source_archive
+from tests.capture_servers import (
+    Server,
+    block_outside_network,
+    read_records,
+    redirect,
+    respond,
+    warcio_check,
+)
+from tests.conftest import TEST_QUEUE, add_source, wait_for
+from tests.test_capture_fetch import ResettingServer
 
 ARTICLE = (
     "<html><head><title>Pokrowsk: Lage unklar</title></head><body><article>"
@@ -149,6 +163,16 @@ def test_identical_payload_is_stored_once(celery_worker, make_claim):
     with second.payload_capture.warc.open("rb") as stored:
         _, chunks = read_payload(stored)
         assert b"".join(chunks) == ARTICLE
+    assert copies_on_disk(ARTICLE) == 1
+
+
+def copies_on_disk(payload):
+    """How often `payload` occurs in all the WARC files in the archive."""
+    root = Path(django_settings.MEDIA_ROOT)
+    return sum(
+        gzip.decompress(path.read_bytes()).count(payload)
+        for path in root.rglob("*.warc.gz")
+    )
 
 
 def test_redelivered_message_does_no_harm(
@@ -231,6 +255,54 @@ def test_not_found_is_not_retried(celery_worker, make_claim):
         Source.objects.get(pk=capture.source_id).live_status == Source.LiveStatus.GONE
     )
     assert server.requests == ["/gone"]
+
+
+def test_connection_reset_is_retried(transactional_db, capture_settings, make_claim):
+    with ResettingServer(resets=1) as server:
+        capture = add_source(make_claim(), url=server.url("/")).captures.get()
+        services.run_capture(capture_id=capture.pk)
+        capture.refresh_from_db()
+        assert capture.state == Capture.State.PENDING
+        assert capture.error == "127.0.0.1 closed the connection unexpectedly"
+        Capture.objects.filter(pk=capture.pk).update(next_attempt_at=timezone.now())
+        services.run_capture(capture_id=capture.pk)
+
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.SUCCEEDED
+    assert capture.attempts == 2
+    assert server.connections == 2
+
+
+def queued_messages():
+    """Messages waiting in this test run's broker queue."""
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    return sum(client.llen(key) for key in client.scan_iter(f"{TEST_QUEUE}*"))
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs the real Redis")
+@pytest.mark.parametrize(("retry_after", "queued"), [(5, 1), (3600, 0)])
+def test_retry_waiting_past_the_visibility_timeout_is_left_to_the_sweep(
+    transactional_db, capture_settings, make_claim, retry_after, queued
+):
+    """Redis hands a message that waited unacknowledged longer than its
+    visibility timeout to another worker, so a long wait is not queued."""
+    route = respond(b"", status=429, headers=(("Retry-After", str(retry_after)),))
+    assert 5 < django_settings.CAPTURE_MAX_COUNTDOWN < 3600
+    with Server({"/busy": route}) as server:
+        capture = add_source(make_claim(), url=server.url("/busy")).captures.get()
+        before = queued_messages()
+        services.run_capture(capture_id=capture.pk)
+
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.PENDING
+    assert queued_messages() == before + queued
+    assert (capture.queued_at is None) == (not queued)
+
+    Capture.objects.filter(pk=capture.pk).update(
+        next_attempt_at=timezone.now(), queued_at=None
+    )
+    assert services.requeue_stalled_captures() == 1  # due: the sweep queues it
+    assert queued_messages() == before + queued + 1
 
 
 def test_too_many_requests_waits_for_retry_after(
@@ -383,3 +455,170 @@ def test_sweep_requeues_due_and_abandoned_jobs_only(transactional_db, make_claim
     )
     assert {due.pk, abandoned.pk} <= queued
     assert later.pk not in queued and alive.pk not in queued
+
+
+def test_job_that_took_its_worker_down_every_time_is_given_up(
+    transactional_db, capture_settings, make_claim, settings
+):
+    settings.CAPTURE_MAX_ATTEMPTS = 3
+    expired = timezone.now() - datetime.timedelta(seconds=1)
+    with Server({"/": respond(ARTICLE, headers=HTML)}) as server:
+        claim = make_claim()
+        doomed = add_source(claim, url=server.url("/?doomed")).captures.get()
+        again = add_source(claim, url=server.url("/?again")).captures.get()
+        Capture.objects.filter(pk=doomed.pk).update(
+            state="running", attempts=3, lease_expires_at=expired
+        )
+        Capture.objects.filter(pk=again.pk).update(
+            state="running", attempts=2, lease_expires_at=expired
+        )
+
+        assert services.run_capture(capture_id=doomed.pk) is None
+        assert services.run_capture(capture_id=again.pk).state == "succeeded"
+        assert services.requeue_stalled_captures() == 0
+
+    doomed.refresh_from_db()
+    assert doomed.state == Capture.State.FAILED
+    assert doomed.attempts == 3
+    assert doomed.error == (
+        "The capture was stopped 3 times before it could finish (its worker was "
+        "killed or ran out of memory or time), so it was given up."
+    )
+    assert doomed.attempt_log[-1]["error"] == doomed.error
+    assert doomed.finished_at is not None
+    assert server.requests == ["/?again"]
+
+
+# Changing a source's URL, and what each capture says about the previous one
+
+
+def test_changing_the_url_forgets_the_old_urls_copy_and_live_status(cited):
+    source, routes = cited
+    routes["/page"] = respond(EDITED, headers=HTML)
+    recheck(source)
+    old_copy = source.cited_capture
+    assert source.live_status == Source.LiveStatus.CHANGED
+
+    routes["/moved"] = respond(EDITED, headers=HTML)
+    source.url = source.url.replace("/page", "/moved")
+    source.save()
+
+    source.refresh_from_db()
+    assert source.cited_capture is None
+    assert source.live_status == Source.LiveStatus.UNCHECKED
+    assert source.live_checked_at is None
+    assert old_copy.get_absolute_url() not in source_archive(source)
+    assert "Changed since cited" not in source_archive(source)
+    assert source.captures.filter(pk=old_copy.pk).exists()  # kept, not shown
+
+    services.run_capture(capture_id=source.latest_capture_id)
+    source.refresh_from_db()
+    assert source.cited_capture == source.latest_capture
+    assert source.cited_capture.url.endswith("/moved")
+    assert source.cited_capture.change == Capture.Change.FIRST
+
+
+def test_each_capture_records_whether_the_page_is_unchanged_since_the_previous(
+    cited,
+):
+    """The page goes A, B, B, A: "unchanged since the previous capture" is
+    about the capture just before; "change" about the copy as cited."""
+    source, routes = cited
+    first = source.cited_capture
+    routes["/page"] = respond(EDITED, headers=HTML)
+    edited, edited_again = recheck(source), recheck(source)
+    routes["/page"] = respond(ARTICLE, headers=HTML)
+    restored = recheck(source)
+
+    captures = [first, edited, edited_again, restored]
+    assert [c.unchanged_since_previous for c in captures] == [None, False, True, False]
+    assert [c.change for c in captures] == ["first", "changed", "changed", "unchanged"]
+
+
+def test_a_failed_capture_is_not_the_previous_one(cited):
+    source, routes = cited
+    routes["/page"] = respond(b"", status=503)
+    failed = recheck(source)
+    routes["/page"] = respond(ARTICLE, headers=HTML)
+    again = recheck(source)
+
+    assert failed.state == Capture.State.PENDING
+    assert failed.unchanged_since_previous is None
+    assert again.unchanged_since_previous is True
+
+
+def test_spellings_of_one_host_share_its_politeness_interval(
+    transactional_db, capture_settings, make_claim, settings
+):
+    settings.CAPTURE_PER_HOST_INTERVAL = 30
+    settings.CACHE_KEY_PREFIX = f"test-{uuid.uuid4().hex}"
+    with Server({"/a": respond(ARTICLE, headers=HTML)}) as server:
+        first = add_source(make_claim(), url=server.url("/a")).captures.get()
+        second = add_source(
+            make_claim(), url=server.url("/a", host="2130706433")
+        ).captures.get()
+        services.run_capture(capture_id=first.pk)
+        services.run_capture(capture_id=second.pk)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == Capture.State.SUCCEEDED
+    assert (second.state, second.attempts) == (Capture.State.PENDING, 0)
+    assert second.next_attempt_at > timezone.now() + datetime.timedelta(seconds=20)
+    assert server.requests == ["/a"]
+
+
+# Deleting a source whose captures revisit one another
+
+
+def test_deleting_a_source_whose_rechecks_revisit_its_cited_copy(cited):
+    source, _ = cited
+    assert recheck(source).revisit_of == source.cited_capture
+
+    source.delete()
+
+    assert not Capture.objects.exists()
+
+
+# A name that stopped existing
+
+
+@pytest.fixture
+def name_server(monkeypatch):
+    """Names under .invalid, answered here. The system resolver would send the
+    question to the configured name server, off this machine; every other
+    lookup must stay on it."""
+    block_outside_network(monkeypatch)
+    local_lookup = socket.getaddrinfo
+    zone = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".invalid"):
+            if host not in zone:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            host = zone[host]
+        return local_lookup(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return zone
+
+
+def test_name_that_no_longer_exists_marks_the_page_gone(
+    transactional_db, capture_settings, make_claim, name_server
+):
+    name_server["news.invalid"] = "127.0.0.1"
+    with Server({"/report": respond(ARTICLE, headers=HTML)}) as server:
+        url = server.url("/report", host="news.invalid")
+        source = add_source(make_claim(), url=url)
+        services.run_capture(capture_id=source.captures.get().pk)
+        del name_server["news.invalid"]
+        capture = recheck(source)
+
+    assert capture.state == Capture.State.FAILED
+    assert capture.attempts == 1  # not retried
+    assert capture.error == "The site name news.invalid does not exist"
+    assert capture.change == Capture.Change.GONE
+    assert source.live_status == Source.LiveStatus.GONE
+    assert source.cited_capture.state == Capture.State.SUCCEEDED
+    assert "Offline; archived copy available" in source_archive(source)
+    assert server.requests == ["/report"]

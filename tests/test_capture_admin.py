@@ -96,6 +96,44 @@ def test_reviewers_filter_sources_that_changed_or_vanished(reviewer_client, make
         assert list(response.context["cl"].result_list) == [expected]
 
 
+def test_source_list_names_the_live_page_in_the_claim_pages_words(
+    reviewer_client, make_claim
+):
+    claim = make_claim()
+    changed = add_source(claim, url="https://example.org/changed")
+    gone = add_source(claim, url="https://example.org/gone")
+    never_archived = add_source(claim, url="https://example.org/never")
+    for source, status in [(changed, "changed"), (gone, "gone")]:
+        Source.objects.filter(pk=source.pk).update(
+            live_status=status, cited_capture=source.captures.get()
+        )
+    Source.objects.filter(pk=never_archived.pk).update(live_status="gone")
+
+    html = reviewer_client.get(SOURCES).content.decode()
+
+    assert "<em>Changed since cited</em>" in html
+    assert "<em>Offline; archived copy available</em>" in html
+    assert "<em>Offline, and no archived copy could be made</em>" in html
+    assert "<em>Offline</em>" not in html
+
+
+def test_capture_list_shows_whether_each_is_unchanged_since_the_previous(
+    transactional_db, capture_settings, make_claim, superuser
+):
+    with Server({"/": respond(b"<title>t</title>")}) as server:
+        source = add_source(make_claim(), url=server.url("/"))
+        services.run_capture(capture_id=source.captures.get().pk)
+        services.run_capture(
+            capture_id=services.capture_again(source=source, user=superuser).pk
+        )
+
+    listing = client_for(superuser).get(reverse("admin:claims_capture_changelist"))
+
+    html = listing.content.decode()
+    assert "Unchanged since the previous capture" in html  # the column
+    assert 'alt="True"' in html and 'alt="None"' in html  # repeat, and first
+
+
 def test_source_list_query_count_is_constant(
     editor_client, make_claim, django_assert_max_num_queries
 ):

@@ -3,7 +3,6 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from claims import services
-from claims.models import Capture
 
 
 class Command(BaseCommand):
@@ -17,10 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, url, **options):
-        capture = Capture.objects.create(url=url[:2000], kind=Capture.Kind.MANUAL)
-        services.run_capture(
-            capture_id=capture.pk, worker="manage.py capture", max_attempts=1
-        )
+        capture = services.capture_now(url=url)
         capture.refresh_from_db()
         outcome = describe(capture)
         if options["json"]:
