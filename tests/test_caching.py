@@ -253,3 +253,20 @@ def test_cached_pages_are_logged_with_a_request_id(
         (200, f"GET {url}")
     ]
     assert finished[0]["request_id"]
+
+
+def test_unfiltered_list_counts_once_per_change_and_stays_right(
+    public_cache, make_claim, client, django_assert_num_queries
+):
+    """The unfiltered list remembers its count; a published claim renews it."""
+    public_cache.PUBLIC_CACHE_SECONDS = 0  # pages rendered afresh, data remembered
+    make_claim(status=Status.PUBLISHED)
+    make_claim(status=Status.PUBLISHED)
+    assert "2 claims" in client.get("/").content.decode()
+    with django_assert_num_queries(3):  # the verdict menu, the rows, their topics
+        assert "2 claims" in client.get("/?page=1").content.decode()
+
+    make_claim(status=Status.PUBLISHED)
+    assert "3 claims" in client.get("/").content.decode()
+    make_claim()  # a draft counts for nobody
+    assert "3 claims" in client.get("/").content.decode()
