@@ -148,7 +148,8 @@ def claimreview_feed(request):
     page = Paginator(claims, CLAIMREVIEW_PAGE).get_page(request.GET.get("page"))
     next_url = None
     if page.has_next():
-        next_url = request.build_absolute_uri(f"?page={page.next_page_number()}")
+        # On SITE_URL, like every absolute link: the page is cached for all hosts.
+        next_url = f"{settings.SITE_URL}{request.path}?page={page.next_page_number()}"
     return JsonResponse(
         {
             "@context": "https://schema.org",
