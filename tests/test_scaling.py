@@ -170,8 +170,8 @@ def test_spacing_between_fetches_holds_across_workers(
     transactional_db, make_claim, tmp_path
 ):
     """Two worker processes, one host: fetch starts at least the interval apart."""
-    interval, per_host = 0.5, 2
-    pages = SlowPages(delay=1.2)  # longer than the interval: fetches overlap
+    interval, per_host = 1.0, 2
+    pages = SlowPages(delay=2.4)  # longer than the interval: fetches overlap
     routes = {f"/page{n}": pages.route(n) for n in range(8)}
     politeness = {
         "CAPTURE_PER_HOST_CONCURRENCY": str(per_host),
@@ -197,8 +197,9 @@ def test_spacing_between_fetches_holds_across_workers(
     assert len(starts) == 8
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     # The tolerance covers the time between taking the slot and the request
-    # reaching the server, which differs a little from one fetch to the next.
-    assert min(gaps) >= interval - 0.05, gaps
+    # reaching the server, which on a loaded machine differs from one fetch to
+    # the next by up to a few hundred ms. Without the limit gaps are ~20 ms.
+    assert min(gaps) >= interval * 0.75, gaps
     assert pages.most_in_flight == per_host
     workers_used = {
         w.split("@")[0] for w in Capture.objects.values_list("worker", flat=True)
