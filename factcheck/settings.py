@@ -156,7 +156,12 @@ TEMPLATES = [
 
 
 def database_from_url(url):
-    config = dj_database_url.parse(url, conn_max_age=envint("CONN_MAX_AGE", 0))
+    # Persistent connections, except under the development server, which
+    # handles each request in a new thread (a connection per thread, left open).
+    # Without them every request and every task pays for a new PostgreSQL
+    # backend, about as much CPU as a capture's own queries.
+    max_age = envint("CONN_MAX_AGE", 0 if DEBUG else 60)
+    config = dj_database_url.parse(url, conn_max_age=max_age)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # The web process and the worker write at once; WAL, IMMEDIATE

@@ -60,6 +60,20 @@ def test_isolated_extraction_gives_the_same_text_and_keeps_memory_flat(big_page)
     assert inline["rss"] - isolated["rss"] > 50
 
 
+def test_small_pages_are_extracted_in_place_large_ones_in_a_child(big_page, tmp_path):
+    """A fork costs as much CPU as parsing an article; only large pages get one."""
+    small_page = tmp_path / "small.html"
+    small_page.write_bytes(big_page.read_bytes()[:100_000] + b"</article></html>")
+    count_forks = (
+        "import os; forks = [];"
+        "os.register_at_fork(after_in_parent=lambda: forks.append(1));"
+        "title, text = extract_isolated(path, 'text/html');"
+        "title = f'{title}:{len(forks)}'"
+    )
+    assert run(count_forks, small_page)["title"] == "Lagebericht:0"
+    assert run(count_forks, big_page)["title"] == "Lagebericht:1"
+
+
 def test_extraction_that_runs_too_long_is_stopped(big_page):
     stopped = run(
         "title, text = extract_isolated(path, 'text/html', timeout=0.05)", big_page

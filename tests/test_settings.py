@@ -202,3 +202,35 @@ def test_deferred_transactions_would_lock(tmp_path):
     locked, rows = run_writers(tmp_path, "deferred", processes=3)
     assert locked > 0
     assert rows == 450 - locked
+
+
+def conn_max_age(**env):
+    code = (
+        "import django, os;"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'factcheck.settings');"
+        "django.setup(); from django.conf import settings;"
+        "print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+    )
+    environment = {
+        "PATH": os.environ["PATH"],
+        "VAR_DIR": "/tmp/fc",
+        "DATABASE_URL": "postgres://u@db.internal/fc",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.split()[-1])
+
+
+def test_database_connections_persist_outside_the_development_server():
+    production = {"DEBUG": "false", "SECRET_KEY": "s" * 50, "ALLOWED_HOSTS": "x.org"}
+    assert conn_max_age(**production) == 60
+    assert conn_max_age(DEBUG="true") == 0
+    assert conn_max_age(**production, CONN_MAX_AGE="5") == 5

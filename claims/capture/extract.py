@@ -42,15 +42,24 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 # whatever it archives, and a page that sends the parser astray costs a killed
 # child, not a stuck worker.
 EXTRACTION_TIMEOUT = 60.0
+# A fork costs about 12 ms of CPU (mostly the kernel copying page tables and
+# the pages the child writes to), as much as extracting a 100 kB article. A
+# page up to this size is parsed in place: it costs the worker at most a few
+# MiB, and a prefork child that grows anyway is replaced
+# (CELERY_WORKER_MAX_MEMORY_PER_CHILD).
+ISOLATE_ABOVE_BYTES = 512 * 1024
 
 
 def extract_isolated(
     path: Path, content_type: str | None, timeout: float = EXTRACTION_TIMEOUT
 ) -> tuple[str, str]:
-    """extract(), in a short-lived forked child where that is safe."""
+    """extract(), in a short-lived forked child where that is safe and the
+    payload is large enough to be worth one."""
     if threading.active_count() > 1 or not hasattr(os, "fork"):
         # Forking a threaded process can deadlock the child (locks held by
         # other threads); the test suite's in-process workers are threaded.
+        return extract(path, content_type)
+    if path.stat().st_size <= ISOLATE_ABOVE_BYTES:
         return extract(path, content_type)
     read_end, write_end = os.pipe()
     pid = os.fork()
