@@ -23,6 +23,7 @@ from .models import (
     Source,
     Topic,
     VerdictChange,
+    translated_language_name,
 )
 from .paginators import EstimatedCountPaginator
 from .templatetags.claims import LIVE_STATUS
@@ -103,9 +104,8 @@ class LanguageInUseFilter(admin.SimpleListFilter):
     parameter_name = "language"
 
     def lookups(self, request, model_admin):
-        names = dict(Claim._meta.get_field("language").choices)
         codes = Claim.objects.order_by("language").values_list("language", flat=True)
-        return [(code, names.get(code, code)) for code in codes.distinct()]
+        return [(code, translated_language_name(code)) for code in codes.distinct()]
 
     def queryset(self, request, queryset):
         if self.value():

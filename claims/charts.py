@@ -41,7 +41,7 @@ def verdict_counts(ratings):
 def verdict_moves(ratings):
     """Per month of the last year: the verdicts given, stacked by rating."""
     first = month_start(timezone.localtime(), months_back=MONTHS - 1)
-    rows = (
+    rows = list(
         VerdictChange.objects.filter(
             claim__status__in=Claim.PUBLIC_STATUSES, changed_at__gte=first
         )
@@ -63,7 +63,13 @@ def verdict_moves(ratings):
         }
         for index, (month, stack) in enumerate(sorted(months.items()))
     ]
-    return {"columns": columns, "width": len(columns) * COLUMN_WIDTH}
+    shown = {rating_id for _, rating_id, _ in rows}
+    return {
+        "columns": columns,
+        "width": len(columns) * COLUMN_WIDTH,
+        # The colours' key, in scale order: colour alone names no verdict.
+        "legend": [rating for rating in ratings if rating.pk in shown],
+    }
 
 
 def stack_blocks(stack, tallest):

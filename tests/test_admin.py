@@ -1,5 +1,7 @@
 """Editors and reviewers in the Django admin: forged requests and bad input too."""
 
+import re
+
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
@@ -593,3 +595,15 @@ def test_party_admin_needs_a_name_and_kind(editor_client):
     form = response.context["adminform"].form
     assert set(form.errors) == {"name", "kind"}
     assert not Party.objects.filter(slug="x").exists()
+
+
+def test_admin_language_filter_names_languages_in_the_desks_language(
+    make_claim, reviewer_client
+):
+    make_claim(language="ru")
+
+    german = reviewer_client.get("/de/admin/claims/claim/").content.decode()
+    english = reviewer_client.get("/admin/claims/claim/").content.decode()
+
+    assert re.search(r'href="\?language=ru"[^>]*>Russisch<', german)
+    assert re.search(r'href="\?language=ru"[^>]*>Russian<', english)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from claims import services
-from claims.models import Capture, Claim, Source
+from claims.models import Capture, Claim, Source, VerdictChange
 from tests.conftest import add_source
 
 Status = Claim.Status
@@ -471,3 +471,17 @@ def test_home_page_charts_count_claims_by_verdict(pokrowsk, make_claim, client):
         block["total"] for column in moves["columns"] for block in column["blocks"]
     )
     assert given == 3  # two verdicts for Pokrowsk, one for the other public claim
+
+
+def test_verdicts_per_month_chart_names_its_colours(pokrowsk, make_claim, client):
+    make_claim(status=Status.PUBLISHED, rating="true")
+    make_claim(status=Status.DRAFT, rating="mostly-false")
+    given = VerdictChange.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
+    expected = {change.rating.label: change.rating.slug for change in given}
+
+    page = client.get("/").content.decode()
+
+    legend = re.search(r'<ul class="legend">(.*?)</ul>', page, re.S).group(1)
+    entries = re.findall(r'class="fill--([\w-]+)".*?</svg>([^<]+)</li>', legend)
+    assert {label: slug for slug, label in entries} == expected
+    assert "True" in expected and "Mostly false" not in expected  # a draft's

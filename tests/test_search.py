@@ -248,3 +248,21 @@ def test_gin_index_serves_the_search(seed_claims):
 def test_source_sets_are_kept_with_stance(seed_claims):
     # guards the fixture: sources on other claims don't leak into the vector
     assert not Source.objects.exists()
+
+
+def test_russian_is_stemmed_and_ukrainian_matched_word_for_word(make_claim, client):
+    russian = make_claim(
+        statement="Российские войска взяли Покровск.",
+        status=Status.PUBLISHED,
+        language="ru",
+    )
+    ukrainian = make_claim(
+        statement="Сили оборони утримують Покровськ.",
+        status=Status.PUBLISHED,
+        language="uk",
+    )
+    # PostgreSQL's Russian stemmer takes the genitive to the same stem.
+    assert found(client, "Покровска") == [russian.slug]
+    # Ukrainian has no stemmer: "simple" matches the word as written only.
+    assert found(client, "Покровськ") == [ukrainian.slug]
+    assert found(client, "Покровська") == []
