@@ -427,12 +427,18 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("sources"))
     def sources(self, claim):
+        # Link texts cut short: a long URL would stretch the table past the screen.
         rows = [
-            (source.get_stance_display(), source.party, source.url)
+            (
+                source.get_stance_display(),
+                source.party,
+                source.url,
+                truncatechars(source.url.split("://", 1)[-1], 50),
+            )
             for source in claim.sources.all()
         ]
         line = (
-            '<div><strong>{0}</strong> · {1} · <a href="{2}" rel="noreferrer">{2}</a>'
+            '<div><strong>{0}</strong> · {1} · <a href="{2}" rel="noreferrer">{3}</a>'
             "</div>"
         )
         return format_html_join("", line, rows) or _("none")

@@ -1,7 +1,7 @@
 """Two pictures for the claim list: published claims by verdict, and how
 verdicts moved month by month."""
 
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -39,12 +39,15 @@ def verdict_counts(ratings):
 
 
 def verdict_moves(ratings):
-    """Per month of the last year: the verdicts given, stacked by rating."""
-    first = month_start(timezone.localtime(), months_back=MONTHS - 1)
+    """Per month of the twelve up to the newest public verdict: the verdicts
+    given, stacked by rating. Ending at the newest verdict rather than today,
+    a desk that paused (or a demo a year old) still shows its last year."""
+    public = VerdictChange.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
+    newest = public.aggregate(newest=Max("changed_at"))["newest"]
+    last = timezone.localtime(newest) if newest else timezone.localtime()
+    first = month_start(last, months_back=MONTHS - 1)
     rows = list(
-        VerdictChange.objects.filter(
-            claim__status__in=Claim.PUBLIC_STATUSES, changed_at__gte=first
-        )
+        public.filter(changed_at__gte=first)
         .annotate(month=TruncMonth("changed_at"))
         .order_by()
         .values_list("month", "rating")

@@ -607,3 +607,18 @@ def test_admin_language_filter_names_languages_in_the_desks_language(
 
     assert re.search(r'href="\?language=ru"[^>]*>Russisch<', german)
     assert re.search(r'href="\?language=ru"[^>]*>Russian<', english)
+
+
+def test_review_queue_cuts_long_source_links_short(reviewer_client, editor, make_claim):
+    from claims import services
+
+    claim = make_claim()
+    long_url = "https://news.example.org/" + "a-very-long-slug-" * 12
+    add_source(claim, url=long_url)
+    services.change_status(claim=claim, user=editor, status=Status.IN_REVIEW)
+
+    html = reviewer_client.get(QUEUE).content.decode()
+
+    text = re.search(rf'href="{re.escape(long_url)}"[^>]*>([^<]+)</a>', html).group(1)
+    assert text.startswith("news.example.org/a-very-long-slug-")
+    assert len(text) <= 50

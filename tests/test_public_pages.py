@@ -403,14 +403,14 @@ def test_claim_list_query_count_is_constant(
     make_claim(status=Status.PUBLISHED, sources=1, topics=[topic])
     # count, page, topics, the filter form's choice lists (ratings; topics: the
     # ids in use then the rows), the languages in use, and the two charts
-    # (ratings, counts, months). With the public cache on, the choice lists and
-    # charts are computed once per change instead.
-    with django_assert_num_queries(10):
+    # (ratings, counts, newest verdict, months). With the public cache on, the
+    # count, choice lists and charts are computed once per change instead.
+    with django_assert_num_queries(11):
         anonymous_client.get(LIST)
 
     for _ in range(30):
         make_claim(status=Status.PUBLISHED, sources=30, topics=[topic])
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = anonymous_client.get(LIST)
     assert len(response.context["object_list"]) == 20
 

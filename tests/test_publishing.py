@@ -1,6 +1,7 @@
 """Publishing: ClaimReview, the JSON and CSV exports, feeds, sitemap, robots.txt."""
 
 import csv
+import datetime
 import io
 import json
 import re
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from claims import services
 from claims.models import Capture, Claim, Source, VerdictChange
@@ -485,3 +487,19 @@ def test_verdicts_per_month_chart_names_its_colours(pokrowsk, make_claim, client
     entries = re.findall(r'class="fill--([\w-]+)".*?</svg>([^<]+)</li>', legend)
     assert {label: slug for slug, label in entries} == expected
     assert "True" in expected and "Mostly false" not in expected  # a draft's
+
+
+def test_verdicts_per_month_chart_ends_at_the_newest_verdict(make_claim, client):
+    """A desk whose last verdict is over a year old still shows its last year."""
+    make_claim(status=Status.PUBLISHED, rating="true")
+    make_claim(status=Status.PUBLISHED, rating="false")
+    two_years_ago = timezone.now() - datetime.timedelta(days=730)
+    VerdictChange.objects.update(changed_at=two_years_ago)
+
+    moves = client.get("/").context["verdict_moves"]
+
+    given = [(c["month"], b["total"]) for c in moves["columns"] for b in c["blocks"]]
+    assert len(given) == 2 and sum(total for _, total in given) == 2
+    newest_month = timezone.localtime(two_years_ago).date().replace(day=1)
+    assert moves["columns"][-1]["month"] == newest_month
+    assert {rating.slug for rating in moves["legend"]} == {"true", "false"}
