@@ -131,53 +131,11 @@ def test_a_killed_workers_jobs_are_finished_by_the_other_exactly_once(
         assert hashlib.sha256(data).hexdigest() == capture.warc_sha256
 
 
-@pytest.mark.parametrize("per_host", [1, 2])
-def test_politeness_holds_across_workers(
-    transactional_db, make_claim, tmp_path, per_host
-):
-    pages = SlowPages(delay=0.6)
-    routes = {f"/page{n}": pages.route(n) for n in range(6)}
-    politeness = {
-        "CAPTURE_PER_HOST_CONCURRENCY": str(per_host),
-        "CAPTURE_PER_HOST_INTERVAL": "0",
-        "CACHE_KEY_PREFIX": f"politeness-test-{time.monotonic_ns()}",
-    }
-    with Server(routes) as server:
-        workers = [
-            start_worker(tmp_path, name, "--concurrency=2", **politeness)
-            for name in ("left", "right")
-        ]
-        try:
-            claim = make_claim()
-            for path in routes:
-                add_source(claim, url=server.url(path))
-            wait_for(finished, timeout=60)
-        finally:
-            for worker in workers:
-                stop(worker)
-
-    assert list(Capture.objects.values_list("state", flat=True)) == ["succeeded"] * 6
-    assert pages.most_in_flight == per_host
-    assert {
-        c.split("@")[0] for c in Capture.objects.values_list("worker", flat=True)
-    } == {
-        "left",
-        "right",
-    }
-
-
-def test_spacing_between_fetches_holds_across_workers(
-    transactional_db, make_claim, tmp_path
-):
-    """Two worker processes, one host: fetch starts at least the interval apart."""
-    interval, per_host = 1.0, 2
-    pages = SlowPages(delay=2.4)  # longer than the interval: fetches overlap
-    routes = {f"/page{n}": pages.route(n) for n in range(8)}
-    politeness = {
-        "CAPTURE_PER_HOST_CONCURRENCY": str(per_host),
-        "CAPTURE_PER_HOST_INTERVAL": str(interval),
-        "CACHE_KEY_PREFIX": f"spacing-test-{time.monotonic_ns()}",
-    }
+def capture_with_two_workers(make_claim, tmp_path, pages, count, **politeness):
+    """Cite `count` of `pages` on one host and let two worker processes capture
+    them; return the names of the workers that did."""
+    routes = {f"/page{n}": pages.route(n) for n in range(count)}
+    politeness["CACHE_KEY_PREFIX"] = f"politeness-test-{time.monotonic_ns()}"
     with Server(routes) as server:
         workers = [
             start_worker(tmp_path, name, "--concurrency=2", **politeness)
@@ -191,8 +149,42 @@ def test_spacing_between_fetches_holds_across_workers(
         finally:
             for worker in workers:
                 stop(worker)
+    states = list(Capture.objects.values_list("state", flat=True))
+    assert states == ["succeeded"] * count
+    return {w.split("@")[0] for w in Capture.objects.values_list("worker", flat=True)}
 
-    assert list(Capture.objects.values_list("state", flat=True)) == ["succeeded"] * 8
+
+@pytest.mark.parametrize("per_host", [1, 2])
+def test_politeness_holds_across_workers(
+    transactional_db, make_claim, tmp_path, per_host
+):
+    pages = SlowPages(delay=0.6)
+    used = capture_with_two_workers(
+        make_claim,
+        tmp_path,
+        pages,
+        6,
+        CAPTURE_PER_HOST_CONCURRENCY=str(per_host),
+        CAPTURE_PER_HOST_INTERVAL="0",
+    )
+    assert pages.most_in_flight == per_host
+    assert used == {"left", "right"}
+
+
+def test_spacing_between_fetches_holds_across_workers(
+    transactional_db, make_claim, tmp_path
+):
+    """Two worker processes, one host: fetch starts at least the interval apart."""
+    interval, per_host = 1.0, 2
+    pages = SlowPages(delay=2.4)  # longer than the interval: fetches overlap
+    used = capture_with_two_workers(
+        make_claim,
+        tmp_path,
+        pages,
+        8,
+        CAPTURE_PER_HOST_CONCURRENCY=str(per_host),
+        CAPTURE_PER_HOST_INTERVAL=str(interval),
+    )
     starts = sorted(pages.started)
     assert len(starts) == 8
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
@@ -201,10 +193,7 @@ def test_spacing_between_fetches_holds_across_workers(
     # the next by up to a few hundred ms. Without the limit gaps are ~20 ms.
     assert min(gaps) >= interval * 0.75, gaps
     assert pages.most_in_flight == per_host
-    workers_used = {
-        w.split("@")[0] for w in Capture.objects.values_list("worker", flat=True)
-    }
-    assert workers_used == {"left", "right"}
+    assert used == {"left", "right"}
 
 
 # S3-compatible storage

@@ -94,11 +94,12 @@ CELERY_CONF = (
 )
 
 
-def celery_conf(**env):
-    """Celery's effective configuration in a fresh process with `env`."""
+def printed_by(code, **env):
+    """The last line `code` prints in a fresh process with exactly `env` (on
+    top of PATH and a scratch VAR_DIR)."""
     environment = {"PATH": os.environ["PATH"], "VAR_DIR": "/tmp/fc", **env}
     result = subprocess.run(
-        [sys.executable, "-c", CELERY_CONF],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -106,7 +107,12 @@ def celery_conf(**env):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return result.stdout.splitlines()[-1]
+
+
+def celery_conf(**env):
+    """Celery's effective configuration in a fresh process with `env`."""
+    return json.loads(printed_by(CELERY_CONF, **env))
 
 
 @pytest.mark.parametrize(
@@ -168,6 +174,9 @@ def test_sqlite_uses_wal_and_immediate_transactions(tmp_path):
 def run_writers(tmp_path, mode, processes=2, iterations=150):
     path = tmp_path / f"{mode}.sqlite3"
     with sqlite3.connect(path) as connection:
+        # As `migrate` leaves it before the web process and worker start: in
+        # WAL mode already (two processes switching at once can collide).
+        connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("CREATE TABLE job (id INTEGER PRIMARY KEY, value INTEGER)")
     writers = [
         subprocess.Popen(
@@ -211,22 +220,7 @@ def conn_max_age(**env):
         "django.setup(); from django.conf import settings;"
         "print(settings.DATABASES['default']['CONN_MAX_AGE'])"
     )
-    environment = {
-        "PATH": os.environ["PATH"],
-        "VAR_DIR": "/tmp/fc",
-        "DATABASE_URL": "postgres://u@db.internal/fc",
-        **env,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return int(result.stdout.split()[-1])
+    return int(printed_by(code, DATABASE_URL="postgres://u@db.internal/fc", **env))
 
 
 def test_database_connections_persist_outside_the_development_server():
