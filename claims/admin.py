@@ -26,7 +26,7 @@ from .models import (
     translated_language_name,
 )
 from .paginators import EstimatedCountPaginator
-from .templatetags.claims import LIVE_STATUS
+from .templatetags.claims import GONE_WITHOUT_COPY, LIVE_STATUS
 
 
 def verdict_badge(rating):
@@ -68,7 +68,7 @@ def archive_state(source):
 def live_page(source):
     """What became of the live page, in the words the claim page uses."""
     if source.live_status == Source.LiveStatus.GONE and not source.cited_capture_id:
-        return _("Offline, and no archived copy could be made")
+        return GONE_WITHOUT_COPY
     return LIVE_STATUS.get(source.live_status, ("", ""))[1]
 
 

@@ -61,4 +61,4 @@ class RememberedCountPaginator(Paginator):
     def count(self):
         from .caching import remembered
 
-        return remembered(self.remember_as, lambda: Paginator.count.func(self))
+        return remembered(self.remember_as, self.object_list.count)

@@ -89,18 +89,20 @@ class ClaimListView(FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filters_in_use"] = any(
-            value for key, value in self.request.GET.items() if key not in ("q", "page")
-        )
+        context["filters_in_use"] = self.given_except("q", "page")
         if not self.request.GET:
             counts, moves = caching.remembered("charts", charts.figures)
             context["verdict_counts"], context["verdict_moves"] = counts, moves
         return context
 
+    def given_except(self, *ignored):
+        """Whether the query string sets anything but `ignored`."""
+        return any(v for k, v in self.request.GET.items() if k not in ignored)
+
     def get_paginator(self, queryset, per_page, **kwargs):
         if self.request.GET.get("q", "").strip():
             return CappedPaginator(queryset, per_page, **kwargs)
-        if not any(value for key, value in self.request.GET.items() if key != "page"):
+        if not self.given_except("page"):
             return RememberedCountPaginator(
                 queryset, per_page, remember_as="public-count", **kwargs
             )
@@ -149,7 +151,8 @@ def claimreview_feed(request):
     next_url = None
     if page.has_next():
         # On SITE_URL, like every absolute link: the page is cached for all hosts.
-        next_url = f"{settings.SITE_URL}{request.path}?page={page.next_page_number()}"
+        next_page = f"{request.path}?page={page.next_page_number()}"
+        next_url = claimreview.absolute(next_page)
     return JsonResponse(
         {
             "@context": "https://schema.org",

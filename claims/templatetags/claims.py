@@ -17,6 +17,7 @@ LIVE_STATUS = {
     "changed": ("live--changed", gettext_lazy("Changed since cited")),
     "unchanged": ("live--unchanged", gettext_lazy("Unchanged since cited")),
 }
+GONE_WITHOUT_COPY = gettext_lazy("Offline, and no archived copy could be made")
 
 
 @register.filter
@@ -46,7 +47,7 @@ def source_archive(source):
         if source.live_status == "gone":
             return format_html(
                 '<span class="live live--gone">{}</span>',
-                _("Offline, and no archived copy could be made"),
+                GONE_WITHOUT_COPY,
             )
         return format_html(
             '<span class="muted">{}</span>', _("Archived copy: not yet available.")
