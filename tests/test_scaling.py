@@ -131,17 +131,28 @@ def test_a_killed_workers_jobs_are_finished_by_the_other_exactly_once(
         assert hashlib.sha256(data).hexdigest() == capture.warc_sha256
 
 
+def worker_ready(tmp_path, name):
+    """whether the worker says it is ready"""
+    return " ready." in (tmp_path / f"{name}.log").read_text()
+
+
 def capture_with_two_workers(make_claim, tmp_path, pages, count, **politeness):
     """Cite `count` of `pages` on one host and let two worker processes capture
     them; return the names of the workers that did."""
     routes = {f"/page{n}": pages.route(n) for n in range(count)}
     politeness["CACHE_KEY_PREFIX"] = f"politeness-test-{time.monotonic_ns()}"
+    names = ("left", "right")
     with Server(routes) as server:
         workers = [
-            start_worker(tmp_path, name, "--concurrency=2", **politeness)
-            for name in ("left", "right")
+            # One capture at a time each: two fetches at once, or a worker idle
+            # while jobs wait, can only come from both working side by side.
+            start_worker(tmp_path, name, "--concurrency=1", **politeness)
+            for name in names
         ]
         try:
+            # Both consuming before the jobs come: else the first one up may
+            # take them all, and the test would show nothing about sharing.
+            wait_for(lambda: all(worker_ready(tmp_path, n) for n in names), timeout=60)
             claim = make_claim()
             for path in routes:
                 add_source(claim, url=server.url(path))
@@ -175,8 +186,8 @@ def test_spacing_between_fetches_holds_across_workers(
     transactional_db, make_claim, tmp_path
 ):
     """Two worker processes, one host: fetch starts at least the interval apart."""
-    interval, per_host = 1.0, 2
-    pages = SlowPages(delay=2.4)  # longer than the interval: fetches overlap
+    interval, per_host = 0.5, 2
+    pages = SlowPages(delay=1.2)  # longer than the interval: fetches overlap
     used = capture_with_two_workers(
         make_claim,
         tmp_path,
