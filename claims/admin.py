@@ -170,8 +170,22 @@ class VerdictHistoryInline(admin.TabularInline):
         )
 
 
+class CapturesGoWithTheirSource:
+    """Nobody may delete a capture on its own, but deleting a source deletes
+    its captures (except those holding another copy's payload), as the claim's
+    source inline does. Without this the admin's delete page and action would
+    refuse any source or claim with a capture."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        perms_needed.discard(Capture._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
     form = ClaimAdminForm
     list_display = [
         "short_statement",
@@ -445,7 +459,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
     list_display = ["__str__", "claim", "party", "stance", "archive", "live_checked_at"]
     list_filter = ["live_status", "latest_capture__state", "stance", "party"]
     list_select_related = ["claim", "party", "latest_capture"]

@@ -6,7 +6,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
 
-from claims.models import Claim, Party, Source, VerdictChange
+from claims.models import Capture, Claim, Party, Source, VerdictChange
 from tests.conftest import add_source
 
 Status = Claim.Status
@@ -622,3 +622,59 @@ def test_review_queue_cuts_long_source_links_short(reviewer_client, editor, make
     text = re.search(rf'href="{re.escape(long_url)}"[^>]*>([^<]+)</a>', html).group(1)
     assert text.startswith("news.example.org/a-very-long-slug-")
     assert len(text) <= 50
+
+
+@pytest.mark.parametrize("how", ["delete page", "delete action"])
+def test_editor_deletes_a_source_with_its_captures(editor_client, make_claim, how):
+    # Nobody may delete a capture on its own, but a source's captures go
+    # with it, as they do when the claim's inline deletes the source.
+    claim = make_claim()
+    doomed = add_source(claim)
+    kept = add_source(claim)
+    doomed.request_capture(Capture.Kind.RECHECK)
+    assert doomed.captures.count() == 2
+
+    if how == "delete page":
+        url = reverse("admin:claims_source_delete", args=[doomed.pk])
+        confirmation = editor_client.get(url).content.decode()
+        assert "would require deleting the following protected" not in confirmation
+        assert "doesn't have permission to delete" not in confirmation
+        assert "Captures: 2" in confirmation
+        response = editor_client.post(url, {"post": "yes"})
+    else:
+        url = reverse("admin:claims_source_changelist")
+        form = {"action": "delete_selected", "_selected_action": [doomed.pk]}
+        assert "Captures: 2" in editor_client.post(url, form).content.decode()
+        response = editor_client.post(url, {**form, "post": "yes"})
+
+    assert response.status_code == 302
+    assert not Source.objects.filter(pk=doomed.pk).exists()
+    assert not Capture.objects.filter(source_id=doomed.pk).exists()
+    assert kept.captures.count() == 1
+
+
+def test_nobody_deletes_a_capture_on_its_own(editor_client, superuser, make_claim):
+    from tests.conftest import client_for
+
+    capture = add_source(make_claim()).captures.get()
+    url = reverse("admin:claims_capture_delete", args=[capture.pk])
+
+    assert editor_client.post(url, {"post": "yes"}).status_code == 403
+    assert client_for(superuser).post(url, {"post": "yes"}).status_code == 403
+    assert capture.source.captures.filter(pk=capture.pk).exists()
+
+
+def test_a_draft_claim_is_deleted_with_its_sources_and_their_captures(
+    superuser, make_claim
+):
+    from tests.conftest import client_for
+
+    claim = make_claim(sources=2)
+    url = reverse("admin:claims_claim_delete", args=[claim.pk])
+    client = client_for(superuser)
+
+    assert "permission to delete" not in client.get(url).content.decode()
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Claim.objects.filter(pk=claim.pk).exists()
+    assert not Source.objects.filter(claim_id=claim.pk).exists()
+    assert not Capture.objects.exists()
