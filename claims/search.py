@@ -8,6 +8,7 @@ search here; the filter falls back to substring matching there.
 """
 
 import logging
+import re
 
 from django.contrib.postgres.search import (
     SearchHeadline,
@@ -195,21 +196,17 @@ def any_language_query(text, configs):
 
 
 def search(queryset, text):
-    """Claims matching `text`, best match first, each with a highlighted snippet."""
+    """Claims matching `text`, best match first, each with a highlighted snippet
+    (none if the query only excludes words: then nothing is there to mark)."""
+    from .models import Source
+
     configs = configs_in_use()
     if not configs:
         return queryset.none()
     ranking = any_language_query(text, configs)
-    snippet = SearchHeadline(
-        Concat("statement", Value(" — "), "summary", output_field=TextField()),
-        SearchQuery(text, search_type="websearch", config=claim_config()),
-        config=claim_config(),
-        start_sel=MARK_START,
-        stop_sel=MARK_STOP,
-        max_words=35,
-        min_words=15,
-        max_fragments=2,
-    )
+    snippet = Value(None, output_field=TextField())
+    if wants_words(text):
+        snippet = headline(text, Source.objects.filter(claim=OuterRef("pk")).order_by())
     return (
         queryset.filter(matches(text, configs))
         .annotate(rank=SearchRank(F("rank_vector"), ranking), snippet=snippet)
@@ -217,8 +214,57 @@ def search(queryset, text):
     )
 
 
+def headline(text, sources):
+    """The best two passages with the matches marked: from the statement,
+    summary and claimant if they match (the ranking vector holds just those),
+    else from the sources' titles, quotes and publishers. The archived text is
+    left out, a long read for every result; a match there shows as a note
+    (see `highlight`)."""
+    query = SearchQuery(text, search_type="websearch", config=claim_config())
+    separator = Value(" — ")
+    own_text = Concat(
+        "statement",
+        separator,
+        "summary",
+        separator,
+        "claimant__name",
+        output_field=TextField(),
+    )
+    sources_text = text_of(sources, "title", "quote", "publisher")
+    return Case(
+        When(rank_vector=query, then=passages(own_text, query)),
+        default=passages(sources_text, query),
+    )
+
+
+def passages(text, query):
+    return SearchHeadline(
+        text,
+        query,
+        config=claim_config(),
+        start_sel=MARK_START,
+        stop_sel=MARK_STOP,
+        max_words=35,
+        min_words=15,
+        max_fragments=2,
+    )
+
+
+# A websearch query's terms: words and "quoted phrases", "-" excluding one.
+QUERY_TERM = re.compile(r'-?"[^"]*"?|\S+')
+
+
+def wants_words(text):
+    """Whether the query asks for any word, rather than only excluding some."""
+    terms = QUERY_TERM.findall(text)
+    return any(not term.startswith("-") and term.lower() != "or" for term in terms)
+
+
 def highlight(snippet):
-    """The snippet as safe HTML: the text escaped, the matches in <mark>.
-    (PostgreSQL's headline already drops anything that looks like a tag.)"""
+    """The snippet as safe HTML: the text escaped, the matches in <mark>
+    (PostgreSQL's headline already drops anything that looks like a tag).
+    Empty if nothing in it matched: the words are in an archived copy."""
+    if MARK_START not in snippet:
+        return ""
     html = escape(snippet).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
     return mark_safe(html)  # noqa: S308 -- everything but our markers is escaped

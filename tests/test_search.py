@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from claims.models import Claim, Source
+from claims import search
+from claims.models import Capture, Claim, Source
 from tests.capture_servers import Server, respond
 from tests.conftest import add_source, wait_for
 
@@ -266,3 +267,52 @@ def test_russian_is_stemmed_and_ukrainian_matched_word_for_word(make_claim, clie
     # Ukrainian has no stemmer: "simple" matches the word as written only.
     assert found(client, "Покровськ") == [ukrainian.slug]
     assert found(client, "Покровська") == []
+
+
+def snippet_of(client, query):
+    html = client.get("/", {"q": query}).content.decode()
+    if 'class="claim-card__snippet' not in html:
+        return None
+    snippet = html[html.index('class="claim-card__snippet') :]
+    return snippet[: snippet.index("</p>")]
+
+
+def test_matches_in_sources_and_claimant_are_marked_in_the_snippet(
+    make_claim, make_party, client
+):
+    claim = make_claim(
+        status=Status.PUBLISHED,
+        statement="Etwas ganz anderes.",
+        claimant=make_party(name="Dmitri Peskow"),
+    )
+    add_source(claim, quote="Die Stadt Myrnohrad ist <b>umstellt</b>.")
+
+    snippet = snippet_of(client, "Myrnohrad")
+    assert "Stadt <mark>Myrnohrad</mark> ist" in snippet
+    assert "<b>" not in snippet
+    assert "<mark>Peskow</mark>" in snippet_of(client, "Peskow")
+
+
+def test_a_match_only_in_archived_text_says_so(make_claim, client):
+    claim = make_claim(status=Status.PUBLISHED, statement="Etwas ganz anderes.")
+    source = add_source(claim)
+    copy = source.captures.get()
+    Capture.objects.filter(pk=copy.pk).update(
+        state=Capture.State.SUCCEEDED, text="Im Archiv steht Kurachowe."
+    )
+    Source.objects.filter(pk=source.pk).update(cited_capture=copy)
+    search.refresh([claim.pk])
+
+    assert found(client, "Kurachowe") == [claim.slug]
+    snippet = snippet_of(client, "Kurachowe")
+    assert "Found in the archived copy of a cited source." in snippet
+    assert "Etwas ganz anderes" not in snippet
+
+
+def test_a_query_that_only_excludes_words_has_no_snippet(make_claim, client):
+    make_claim(status=Status.PUBLISHED, statement="Pokrowsk ist gefallen.")
+
+    assert found(client, "-Kurachowe") != []
+    assert snippet_of(client, "-Kurachowe") is None
+    assert search.wants_words('Pokrowsk -"Kurachowe Stadt"')
+    assert not search.wants_words('-Pokrowsk -"Kurachowe Stadt" or')
