@@ -2,9 +2,12 @@
 HTTP, no test client, which copies every template context it sees).
 
     DATABASE_URL=… .venv/bin/python -m bench.profile /ping /claims/<slug>/ [--cprofile]
+    DATABASE_URL=… .venv/bin/python -m bench.profile --claim <slug>
 
 Run it with the benchmark database's environment (bench.web's, DEBUG off);
 --cprofile prints the functions that took most time for the last path.
+--claim splits one claim page's CPU time into its queries (and the model
+instances they build), its context and its template.
 """
 
 import argparse
@@ -35,13 +38,49 @@ def call(app, path):
     return status[0], len(body)
 
 
+def cpu_ms(function, requests):
+    for _ in range(10):
+        function()
+    started = time.process_time()
+    for _ in range(requests):
+        function()
+    return (time.process_time() - started) / requests * 1000
+
+
+def split_claim_page(slug, requests):
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    from claims.views import ClaimDetailView, reviewed_claims
+
+    def fetch():
+        claim = reviewed_claims().get(slug=slug)
+        claim.topics.all(), claim.sources.all(), claim.verdict_changes.all()
+        return claim
+
+    view = ClaimDetailView()
+    view.setup(RequestFactory().get(f"/claims/{slug}/"), slug=slug)
+    view.object = fetch()
+    context = view.get_context_data(object=view.object)
+    print(f"{slug} queries and models: CPU {cpu_ms(fetch, requests):.2f} ms")
+    context_ms = cpu_ms(lambda: view.get_context_data(object=view.object), requests)
+    print(f"{slug} context: CPU {context_ms:.2f} ms")
+    template_ms = cpu_ms(
+        lambda: render_to_string(view.template_name, context, view.request), requests
+    )
+    print(f"{slug} template: CPU {template_ms:.2f} ms")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("paths", nargs="+")
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--claim", help="a claim's slug: split its page's time")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--cprofile", action="store_true")
     args = parser.parse_args(argv)
     app = get_wsgi_application()
+    if args.claim:
+        args.paths = ["/ping", f"/claims/{args.claim}/", *args.paths]
     for path in args.paths:
         for _ in range(10):
             status, size = call(app, path)
@@ -51,6 +90,8 @@ def main(argv=None):
         cpu = (time.process_time() - cpu) / args.requests * 1000
         wall = (time.perf_counter() - wall) / args.requests * 1000
         print(f"{path}: {status}, {size} bytes, CPU {cpu:.2f} ms, wall {wall:.2f} ms")
+    if args.claim:
+        split_claim_page(args.claim, args.requests)
     if args.cprofile:
         profile = cProfile.Profile()
         profile.runcall(lambda: [call(app, args.paths[-1]) for _ in range(100)])
