@@ -2,7 +2,7 @@ import logging.config
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, task_postrun, task_prerun
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
@@ -23,3 +23,15 @@ def use_django_logging(**kwargs):
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_obsolete_connections(sender=None, **kwargs):
+    """What Django does around each request: close the connections that are
+    past CONN_MAX_AGE or broken, keep the rest (see CELERY_DB_REUSE_MAX).
+    Not for eager tasks, which run inside the caller's transaction."""
+    from django.db import close_old_connections
+
+    if not getattr(sender.request, "is_eager", False):
+        close_old_connections()

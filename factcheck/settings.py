@@ -340,6 +340,12 @@ if not REDIS_URL:
         "control_folder": str(VAR_DIR / "broker-control"),
     }
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup closes the database connection before and after every
+# task, whatever CONN_MAX_AGE says (celery/celery#9824 reverted honouring it),
+# unless this is set. Out of reach here: instead each task starts and ends as
+# a Django request does, closing connections past CONN_MAX_AGE or broken
+# (factcheck/celery.py). The fixup still closes them after a fork.
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that saves a source must not hang when the broker is down: try
