@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 RUBIO = "rubio-erstmals-seit-20-jahren-nicht-beim-nato-treffen"
 POKROWSK = "pokrowsk-und-wowtschansk-eingenommen"
+TRUMP = "trump-krieg-an-einem-tag-beenden"
 ARTICLE = (
     "<html><head><title>ISW-Lagebericht</title></head><body><article>"
     "<p>Das Institut zur Erforschung des Kriegs bestreitet die Einnahme von "
@@ -196,3 +197,35 @@ def test_on_a_phone_the_list_and_a_claim_fit_the_screen(demo, new_page, console)
         "document.body.append(wide);"
     )
     assert scrolls_sideways(phone)
+
+
+def test_editor_sees_a_capture_finish_without_reloading(demo, page, console):
+    # The progress script loads in the admin's <head>: it must wait for the
+    # sources' rows (it used to look for them at once, find none and stop).
+    from django.contrib.auth.models import User
+
+    editor = User.objects.get(username="editor")
+    editor.set_password("a long demo password")
+    editor.save()
+    source = Source.objects.get(claim__slug=TRUMP, party__slug="isw")
+    with Server({"/isw": respond(ARTICLE)}) as server:
+        source.url = server.url("/isw")
+        source.save()  # a new pending capture
+        page.goto(demo + "/admin/login/")
+        page.fill("#id_username", "editor")
+        page.fill("#id_password", "a long demo password")
+        page.click("input[type=submit]")
+        page.goto(f"{demo}/admin/claims/claim/{source.claim_id}/change/")
+        cell = page.locator(f'.fc-capture[data-source="{source.pk}"]')
+        assert cell.inner_text() == "Waiting"
+        page.evaluate("window.notReloaded = true")
+
+        services.run_capture(
+            capture_id=Source.objects.get(pk=source.pk).latest_capture_id
+        )
+
+        page.wait_for_selector(
+            f'.fc-capture--succeeded[data-source="{source.pk}"]', timeout=10_000
+        )
+    assert cell.inner_text() == "Archived"
+    assert page.evaluate("window.notReloaded") is True

@@ -1,6 +1,7 @@
 // Keeps the "archive" column of a claim's sources current while captures run.
+// The admin loads it in <head>, so it starts once the page has been parsed.
 "use strict";
-(function () {
+function watchCaptures() {
   const busy = () => document.querySelector(".fc-capture--pending, .fc-capture--running");
   if (!document.querySelector(".fc-capture[data-source]")) return;
   const url = window.location.pathname.replace(/change\/?$/, "capture-progress/");
@@ -24,4 +25,9 @@
     }
   }
   window.setTimeout(poll, 2000);
-})();
+}
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", watchCaptures);
+} else {
+  watchCaptures();
+}
