@@ -1,0 +1,92 @@
+"""CPU time of a claim page's source list in Django's template language and in
+Jinja2 (same markup, same helpers), and of the helpers alone: would a faster
+template engine help the uncached claim page?
+
+    DATABASE_URL=… .venv/bin/python -m bench.engines <slug>
+
+Run it with the benchmark database's environment (bench.web's, DEBUG off).
+Jinja2 comes with the dev requirements; the project itself does not use it.
+"""
+
+import sys
+import time
+
+import django
+
+django.setup()
+
+import jinja2  # noqa: E402
+from django.template import engines  # noqa: E402
+from django.template.defaultfilters import date, linebreaksbr, truncatechars  # noqa: E402
+from django.utils import translation  # noqa: E402
+from django.utils.translation import gettext, ngettext  # noqa: E402
+
+from claims.templatetags.claims import source_archive  # noqa: E402
+from claims.views import reviewed_claims  # noqa: E402
+
+# The source list of templates/claims/claim_detail.html, in both languages.
+DJANGO_SOURCES = """{% load i18n claims %}{% for stance, sources in claim.sources_by_stance %}
+<h3 class="sources__stance">{{ stance }}</h3><ul class="source-list">{% for source in sources %}
+<li class="source source--{{ source.stance }}">
+  <p class="source__party">{{ source.party.name }}</p>
+  <p class="source__link"><a href="{{ source.url }}" rel="nofollow noopener noreferrer">{{ source.title|default:source.url|truncatechars:100 }}</a></p>
+  <p class="source__meta">{{ source.publisher|default:_("Publisher unknown") }}{% if source.published_on %} · {{ source.published_on|date:"DATE_FORMAT" }}{% endif %}</p>
+  {% if source.quote %}<blockquote class="source__quote">{{ source.quote|linebreaksbr }}</blockquote>{% endif %}
+  <p class="source__archive">{% source_archive source %}</p>
+</li>{% endfor %}</ul>{% endfor %}"""
+JINJA_SOURCES = """{% for stance, sources in claim.sources_by_stance() %}
+<h3 class="sources__stance">{{ stance }}</h3><ul class="source-list">{% for source in sources %}
+<li class="source source--{{ source.stance }}">
+  <p class="source__party">{{ source.party.name }}</p>
+  <p class="source__link"><a href="{{ source.url }}" rel="nofollow noopener noreferrer">{{ (source.title or source.url)|truncatechars(100) }}</a></p>
+  <p class="source__meta">{{ source.publisher or _("Publisher unknown") }}{% if source.published_on %} · {{ source.published_on|date("DATE_FORMAT") }}{% endif %}</p>
+  {% if source.quote %}<blockquote class="source__quote">{{ source.quote|linebreaksbr }}</blockquote>{% endif %}
+  <p class="source__archive">{{ source_archive(source) }}</p>
+</li>{% endfor %}</ul>{% endfor %}"""
+
+
+def cpu_ms(function, repeat=300):
+    for _ in range(20):
+        function()
+    started = time.process_time()
+    for _ in range(repeat):
+        function()
+    return (time.process_time() - started) / repeat * 1000
+
+
+def jinja_template():
+    environment = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)
+    environment.filters.update(
+        date=date, truncatechars=truncatechars, linebreaksbr=linebreaksbr
+    )
+    environment.globals["source_archive"] = source_archive
+    return environment.from_string(JINJA_SOURCES)
+
+
+def main(slug):
+    translation.activate("en")
+    claim = reviewed_claims().get(slug=slug)
+    sources = list(claim.sources.all())
+    django_template = engines["django"].from_string(DJANGO_SOURCES)
+    jinja = jinja_template()
+    assert django_template.render({"claim": claim}) == jinja.render(claim=claim)
+    print(f"{slug}: {len(sources)} sources")
+    figures = {
+        "Django templates": lambda: django_template.render({"claim": claim}),
+        "Jinja2": lambda: jinja.render(claim=claim),
+        "helpers alone (archive link, date, truncation)": lambda: [
+            (
+                source_archive(source),
+                date(source.published_on, "DATE_FORMAT"),
+                truncatechars(source.title or source.url, 100),
+            )
+            for source in sources
+        ],
+    }
+    for name, function in figures.items():
+        print(f"{name}: CPU {cpu_ms(function):.2f} ms")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
