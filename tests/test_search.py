@@ -316,3 +316,13 @@ def test_a_query_that_only_excludes_words_has_no_snippet(make_claim, client):
     assert snippet_of(client, "-Kurachowe") is None
     assert search.wants_words('Pokrowsk -"Kurachowe Stadt"')
     assert not search.wants_words('-Pokrowsk -"Kurachowe Stadt" or')
+
+
+def test_snippets_are_stemmed_in_each_claims_language(make_claim, client):
+    make_claim(status=Status.PUBLISHED, language="de", statement="Die Kriege enden.")
+    make_claim(status=Status.PUBLISHED, language="en", statement="The wars ended.")
+    make_claim(status=Status.PUBLISHED, language="uk", statement="Війна триває.")
+
+    assert "<mark>wars</mark>" in snippet_of(client, "war")  # English stemming
+    assert "<mark>Kriege</mark>" in snippet_of(client, "Krieg")  # German stemming
+    assert "<mark>Війна</mark>" in snippet_of(client, "Війна")  # word for word
