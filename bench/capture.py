@@ -419,7 +419,10 @@ def git_commit():
 
     try:
         head = git("rev-parse", "--short", "HEAD")
-        changed = git("status", "--porcelain", "--untracked-files=no")
+        # The figures file itself: bench.web writes it first under `make bench`.
+        changed = git(
+            "status", "--porcelain", "--untracked-files=no", ":!docs/benchmarks.md"
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{head} with uncommitted changes" if changed else head
