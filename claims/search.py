@@ -92,6 +92,13 @@ def text_of(queryset, *fields):
     )
 
 
+def sources_of_claim():
+    """The sources of the claim of the outer query, for a subquery."""
+    from .models import Source
+
+    return Source.objects.filter(claim=OuterRef("pk")).order_by()
+
+
 def ranking_vector(party_model):
     """The statement (A) and the summary and claimant (B), as an expression."""
     claimant = party_model.objects.filter(pk=OuterRef("claimant_id")).values("name")
@@ -103,11 +110,11 @@ def ranking_vector(party_model):
 
 def refresh(claim_ids):
     """Rebuild the search vectors of these claims in one UPDATE."""
-    from .models import Claim, Party, Source
+    from .models import Claim, Party
 
     if not enabled() or not claim_ids:
         return
-    sources = Source.objects.filter(claim=OuterRef("pk")).order_by()
+    sources = sources_of_claim()
     config = claim_config()
     ranked = ranking_vector(Party)
     vector = (
@@ -207,16 +214,13 @@ def any_language_query(text, configs):
 def search(queryset, text):
     """Claims matching `text`, best match first, each with a highlighted snippet
     (none if the query only excludes words: then nothing is there to mark)."""
-    from .models import Source
-
     configs = configs_in_use()
     if not configs:
         return queryset.none()
     ranking = any_language_query(text, configs)
     snippet = Value(None, output_field=TextField())
     if wants_words(text):
-        sources = Source.objects.filter(claim=OuterRef("pk")).order_by()
-        snippet = headline(text, sources, claim_config(configs))
+        snippet = headline(text, claim_config(configs))
     return (
         queryset.filter(matches(text, configs))
         .annotate(rank=SearchRank(F("rank_vector"), ranking), snippet=snippet)
@@ -224,7 +228,7 @@ def search(queryset, text):
     )
 
 
-def headline(text, sources, config):
+def headline(text, config):
     """The best two passages with the matches marked: from the statement,
     summary and claimant if they match (the ranking vector holds just those),
     else from the sources' titles, quotes and publishers. The archived text is
@@ -240,7 +244,7 @@ def headline(text, sources, config):
         "claimant__name",
         output_field=TextField(),
     )
-    sources_text = text_of(sources, "title", "quote", "publisher")
+    sources_text = text_of(sources_of_claim(), "title", "quote", "publisher")
     return Case(
         When(rank_vector=query, then=passages(own_text, query, config)),
         default=passages(sources_text, query, config),

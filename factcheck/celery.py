@@ -27,7 +27,7 @@ def use_django_logging(**kwargs):
 
 @task_prerun.connect
 @task_postrun.connect
-def close_obsolete_connections(sender=None, **kwargs):
+def close_obsolete_connections(sender, **kwargs):
     """What Django does around each request: close the connections that are
     past CONN_MAX_AGE or broken, keep the rest (see CELERY_DB_REUSE_MAX).
     Not for eager tasks, which run inside the caller's transaction."""

@@ -151,10 +151,7 @@ def test_matches_are_highlighted_and_text_escaped(make_claim, client):
         statement="<b>Pokrowsk</b> ist gefallen & <script>x()</script>",
     )
 
-    html = client.get("/", {"q": "Pokrowsk"}).content.decode()
-
-    snippet = html[html.index('class="claim-card__snippet"') :]
-    snippet = snippet[: snippet.index("</p>")]
+    snippet = snippet_of(client, "Pokrowsk")
     assert "<mark>Pokrowsk</mark>" in snippet
     assert "ist gefallen &amp;" in snippet
     assert "<script>" not in snippet and "<b>" not in snippet
