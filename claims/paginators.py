@@ -28,9 +28,22 @@ class EstimatedCountPaginator(Paginator):
 
 class CappedPaginator(Paginator):
     """Counts at most `cap` results: a search that matches half the archive
-    needs no exact count to show its first pages ("1,000+ claims")."""
+    needs no exact count to show its first pages ("1,000+ claims").
+
+    Past the cap, a page is fetched in two queries: the page's ids, in the
+    list's order, then those rows with everything the list shows of them.
+    In one query PostgreSQL joins the claimant and the verdict to every match
+    and sorts thousands of wide rows to keep 20 (docs/benchmarks.md); below
+    the cap the second query costs more than it saves.
+    """
 
     cap = 1000
+
+    def _get_page(self, object_list, *args, **kwargs):
+        if self.capped:
+            ids = list(object_list.values_list("pk", flat=True))
+            object_list = self.object_list.filter(pk__in=ids)
+        return super()._get_page(object_list, *args, **kwargs)
 
     @cached_property
     def counted(self):

@@ -234,26 +234,25 @@ def headline(text, config):
     else from the sources' titles, quotes and publishers. The archived text is
     left out, a long read for every result; a match there shows as a note
     (see `highlight`)."""
+    from .models import Party
+
     query = SearchQuery(text, search_type="websearch", config=config)
+    # The claimant's name by subquery, not a join: a join would be made for
+    # every match, while the headline is computed only for the page's rows.
+    claimant = Party.objects.filter(pk=OuterRef("claimant_id")).values("name")
     separator = Value(" — ")
     own_text = Concat(
         "statement",
         separator,
         "summary",
         separator,
-        "claimant__name",
+        Subquery(claimant[:1]),
         output_field=TextField(),
     )
     sources_text = text_of(sources_of_claim(), "title", "quote", "publisher")
-    return Case(
-        When(rank_vector=query, then=passages(own_text, query, config)),
-        default=passages(sources_text, query, config),
-    )
-
-
-def passages(text, query, config):
+    passage_text = Case(When(rank_vector=query, then=own_text), default=sources_text)
     return SearchHeadline(
-        text,
+        passage_text,
         query,
         config=config,
         start_sel=MARK_START,

@@ -10,7 +10,11 @@ import pytest
 from django.db import connection
 
 from claims import search
+from claims.filters import ClaimFilter
 from claims.models import Capture, Claim, Source
+from claims.paginators import CappedPaginator
+from claims.search import MARK_START
+from claims.views import listed_claims
 from tests.capture_servers import Server, respond
 from tests.conftest import add_source, wait_for
 
@@ -323,3 +327,38 @@ def test_snippets_are_stemmed_in_each_claims_language(make_claim, client):
     assert "<mark>wars</mark>" in snippet_of(client, "war")  # English stemming
     assert "<mark>Kriege</mark>" in snippet_of(client, "Krieg")  # German stemming
     assert "<mark>Війна</mark>" in snippet_of(client, "Війна")  # word for word
+
+
+def test_pages_past_the_cap_are_fetched_as_ids_then_rows(
+    make_claim, client, monkeypatch, django_assert_num_queries
+):
+    """Past CappedPaginator.cap a page is fetched as ids first, then rows: the
+    pages must be those that one query gives, in order, with their snippets,
+    claimants and verdicts, and no draft."""
+    for number in range(7):
+        # Ranked by how often the word is in the statement, then by verdict.
+        make_claim(
+            status=Status.PUBLISHED,
+            statement="Wuhledar " * (number % 3 + 1) + f"Meldung {number}.",
+        )
+    make_claim(status=Status.DRAFT, statement="Wuhledar Wuhledar Wuhledar Entwurf.")
+
+    def searched():
+        return ClaimFilter({"q": "Wuhledar"}, queryset=listed_claims()).qs
+
+    in_one_query = [claim.slug for claim in searched()]
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    paginator = CappedPaginator(searched(), 2)
+    assert paginator.capped and paginator.num_pages == 3
+
+    pages = []
+    for number in paginator.page_range:
+        with django_assert_num_queries(3):  # ids, rows, their topics
+            claims = list(paginator.page(number).object_list)
+        with django_assert_num_queries(0):
+            assert all(claim.claimant.name and claim.rating.label for claim in claims)
+        assert all(MARK_START + "Wuhledar" in claim.snippet for claim in claims)
+        pages += [claim.slug for claim in claims]
+    assert len(in_one_query) == 7
+    assert pages == in_one_query[:5]
+    assert found(client, "Wuhledar") == in_one_query[:5]
