@@ -18,6 +18,7 @@ from . import serializers as api
 from . import views
 from .filters import ClaimFilter, public_parties, public_topics
 from .models import Capture, Claim, Party, Rating, Source, Topic
+from .paginators import SearchPaginator
 
 app_name = "api"
 
@@ -76,6 +77,8 @@ class PageNumbers(pagination.PageNumberPagination):
     invalid_page_message = "Invalid page: {message}."
 
     def paginate_queryset(self, queryset, request, view=None):
+        if request.query_params.get("q", "").strip():
+            self.django_paginator_class = SearchPaginator
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound as error:

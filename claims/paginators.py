@@ -26,24 +26,28 @@ class EstimatedCountPaginator(Paginator):
         return estimate if estimate >= EXACT_BELOW else super().count
 
 
-class CappedPaginator(Paginator):
-    """Counts at most `cap` results: a search that matches half the archive
-    needs no exact count to show its first pages ("1,000+ claims").
+class SearchPaginator(Paginator):
+    """Pages of search results. With `many` matches or more, a page is
+    fetched in two queries: the page's ids, in the results' order, then those
+    rows with everything the list shows of them. In one query PostgreSQL
+    joins the claimant and the verdict to every match and sorts thousands of
+    wide rows to keep a page of them (docs/benchmarks.md); with fewer matches
+    the second query costs more than it saves."""
 
-    Past the cap, a page is fetched in two queries: the page's ids, in the
-    list's order, then those rows with everything the list shows of them.
-    In one query PostgreSQL joins the claimant and the verdict to every match
-    and sorts thousands of wide rows to keep 20 (docs/benchmarks.md); below
-    the cap the second query costs more than it saves.
-    """
-
-    cap = 1000
+    many = 1000
 
     def _get_page(self, object_list, *args, **kwargs):
-        if self.capped:
+        if self.count >= self.many:
             ids = list(object_list.values_list("pk", flat=True))
             object_list = self.object_list.filter(pk__in=ids)
         return super()._get_page(object_list, *args, **kwargs)
+
+
+class CappedPaginator(SearchPaginator):
+    """Counts at most `cap` results: a search that matches half the archive
+    needs no exact count to show its first pages ("1,000+ claims")."""
+
+    cap = 1000
 
     @cached_property
     def counted(self):

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from claims import search
 from claims.filters import ClaimFilter
 from claims.models import Capture, Claim, Source
-from claims.paginators import CappedPaginator
+from claims.paginators import CappedPaginator, SearchPaginator
 from claims.search import MARK_START
 from claims.views import listed_claims
 from tests.capture_servers import Server, respond
@@ -348,6 +349,7 @@ def test_pages_past_the_cap_are_fetched_as_ids_then_rows(
 
     in_one_query = [claim.slug for claim in searched()]
     monkeypatch.setattr(CappedPaginator, "cap", 5)
+    monkeypatch.setattr(CappedPaginator, "many", 5)
     paginator = CappedPaginator(searched(), 2)
     assert paginator.capped and paginator.num_pages == 3
 
@@ -362,3 +364,12 @@ def test_pages_past_the_cap_are_fetched_as_ids_then_rows(
     assert len(in_one_query) == 7
     assert pages == in_one_query[:5]
     assert found(client, "Wuhledar") == in_one_query[:5]
+
+    # The API counts every match, and pages them in two steps too.
+    monkeypatch.setattr(SearchPaginator, "many", 5)
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get("/api/claims/", {"q": "Wuhledar"}).json()
+    assert answer["count"] == 7
+    assert [claim["slug"] for claim in answer["results"]] == in_one_query
+    ids_only = 'SELECT "claims_claim"."id" AS "pk" FROM "claims_claim" WHERE'
+    assert any(query["sql"].startswith(ids_only) for query in queries)
