@@ -104,8 +104,8 @@ class LanguageInUseFilter(admin.SimpleListFilter):
     parameter_name = "language"
 
     def lookups(self, request, model_admin):
-        codes = Claim.objects.order_by("language").values_list("language", flat=True)
-        return [(code, translated_language_name(code)) for code in codes.distinct()]
+        codes = sorted(search.languages_of_claims())
+        return [(code, translated_language_name(code)) for code in codes]
 
     def queryset(self, request, queryset):
         if self.value():

@@ -1,6 +1,8 @@
 """The public page cache and conditional GET: fast, and never stale."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from claims import services
@@ -270,3 +272,20 @@ def test_unfiltered_list_counts_once_per_change_and_stays_right(
     assert "3 claims" in client.get("/").content.decode()
     make_claim()  # a draft counts for nobody
     assert "3 claims" in client.get("/").content.decode()
+
+
+def test_the_desks_language_filter_is_looked_up_once_per_change(
+    public_cache, make_claim, reviewer_client
+):
+    make_claim(language="de")
+    reviewer_client.get("/admin/claims/claim/")  # looks the languages up
+
+    with CaptureQueriesContext(connection) as queries:
+        before = reviewer_client.get("/admin/claims/claim/").content.decode()
+    asked = [query["sql"] for query in queries]
+    make_claim(language="ru")  # a draft, saved: the claims changed
+    after = reviewer_client.get("/admin/claims/claim/").content.decode()
+
+    assert asked and not [sql for sql in asked if "DISTINCT" in sql]
+    assert 'href="?language=de"' in before and "language=ru" not in before
+    assert 'href="?language=ru"' in after

@@ -373,3 +373,21 @@ def test_pages_past_the_cap_are_fetched_as_ids_then_rows(
     assert [claim["slug"] for claim in answer["results"]] == in_one_query
     ids_only = 'SELECT "claims_claim"."id" AS "pk" FROM "claims_claim" WHERE'
     assert any(query["sql"].startswith(ids_only) for query in queries)
+
+
+def test_one_refresh_stems_each_claim_in_its_own_language(make_claim):
+    claims = [
+        make_claim(status=Status.PUBLISHED, language="de", statement="Die Kriege."),
+        make_claim(status=Status.PUBLISHED, language="en", statement="The wars."),
+        make_claim(status=Status.PUBLISHED, language="uk", statement="Війни."),
+    ]
+    ids = [claim.pk for claim in claims]
+    Claim.objects.filter(pk__in=ids).update(search_vector=None, rank_vector=None)
+
+    search.refresh(ids)
+
+    vectors = Claim.objects.filter(pk__in=ids).in_bulk()
+    german, english, ukrainian = (vectors[pk] for pk in ids)
+    assert "'krieg':2A" in german.rank_vector and "'krieg'" in german.search_vector
+    assert "'war':2A" in english.rank_vector
+    assert "'війни':1A" in ukrainian.rank_vector  # word for word
