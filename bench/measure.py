@@ -1,10 +1,11 @@
 """Measurements that run inside the project (bench.web starts this with the
 benchmark database in the environment). Prints one JSON object.
 
-    python -m bench.measure queries|search|admin
+    python -m bench.measure queries|search|admin|search-pages
 """
 
 import json
+import math
 import random
 import statistics
 import sys
@@ -150,6 +151,46 @@ def search_latency():
     }
 
 
+def search_pages():
+    """Each query's first page fetched in one query and in two (ids, then
+    rows), alternately, best of 3 each, by how many claims the query matches:
+    the measurement behind SearchPaginator.many. Not part of `make bench`."""
+
+    class OneQuery(CappedPaginator):
+        many = math.inf
+
+    class TwoQueries(CappedPaginator):
+        many = 0
+
+    def first_page_by(paginator, text):
+        searched = ClaimFilter({"q": text}, queryset=listed_claims()).qs
+        return timed(lambda: list(paginator(searched, PAGE).page(1).object_list))
+
+    queries = search_queries()
+    for text in queries[:10]:
+        first_page(search.search(listed_claims(), text))
+    buckets = {"under 100": [], "100 to 999": [], "1,000 or more": []}
+    for text in queries:
+        one, two = [], []
+        for _ in range(3):
+            one.append(first_page_by(OneQuery, text))
+            two.append(first_page_by(TwoQueries, text))
+        matches = CappedPaginator(search.search(listed_claims(), text), PAGE).counted
+        bucket = "under 100" if matches < 100 else "100 to 999"
+        if matches >= 1000:
+            bucket = "1,000 or more"
+        buckets[bucket].append((min(one), min(two)))
+    return {
+        name: {
+            "queries": len(pairs),
+            "one query": statistics.median(pair[0] for pair in pairs),
+            "two queries": statistics.median(pair[1] for pair in pairs),
+        }
+        for name, pairs in buckets.items()
+        if pairs
+    }
+
+
 def admin_pages():
     setup_test_environment()
     in_review = Claim.objects.filter(status=Claim.Status.IN_REVIEW).count()
@@ -182,7 +223,10 @@ def admin_pages():
 
 if __name__ == "__main__":
     what = sys.argv[1]
-    result = {"queries": queries, "search": search_latency, "admin": admin_pages}[
-        what
-    ]()
+    result = {
+        "queries": queries,
+        "search": search_latency,
+        "admin": admin_pages,
+        "search-pages": search_pages,
+    }[what]()
     print(json.dumps(result))
