@@ -248,6 +248,17 @@ def test_gin_index_serves_the_search(seed_claims):
     assert "Bitmap Index Scan on claim_search_vector_gin" in plan
 
 
+def test_the_search_index_keeps_no_pending_list(db):
+    """Words of changed claims go straight into the index: a pending list
+    would be read through by every search until VACUUM merges it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'claim_search_vector_gin'"
+        )
+        [options] = cursor.fetchone()
+    assert "fastupdate=off" in options
+
+
 def test_source_sets_are_kept_with_stance(seed_claims):
     # guards the fixture: sources on other claims don't leak into the vector
     assert not Source.objects.exists()
