@@ -4,7 +4,7 @@ from django.db import migrations
 def without_pending_list(apps, schema_editor):
     # With GIN's fast update, every changed claim's words wait in a pending
     # list that each search reads through until VACUUM merges it: 500 status
-    # changes at 100,000 claims took the search p95 from about 58 to 95 ms
+    # changes at 100,000 claims took the search p95 from about 60 to 95 ms
     # (docs/benchmarks.md). Searches matter more here than writes.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
