@@ -107,6 +107,12 @@ def first_page(queryset):
     list(paginator.page(1).object_list)
 
 
+def warm_up(queries):
+    """The caches of PostgreSQL and of the project, before anything is timed."""
+    for text in queries[:10]:
+        first_page(search.search(listed_claims(), text))
+
+
 def substring(text):
     return listed_claims().filter(
         Q(statement__icontains=text) | Q(summary__icontains=text)
@@ -126,8 +132,7 @@ def search_latency():
     queries = search_queries()
     english = set(synthetic.SUBJECTS_EN)
     german = sum(1 for q in queries if not any(s in q for s in english))
-    for text in queries[:10]:  # warm the caches of both
-        first_page(search.search(listed_claims(), text))
+    warm_up(queries)
     full_text = [
         timed(
             lambda t=t: first_page(ClaimFilter({"q": t}, queryset=listed_claims()).qs)
@@ -166,20 +171,21 @@ def search_pages():
         searched = ClaimFilter({"q": text}, queryset=listed_claims()).qs
         return timed(lambda: list(paginator(searched, PAGE).page(1).object_list))
 
+    def bucket(text):
+        matches = CappedPaginator(search.search(listed_claims(), text), PAGE).counted
+        if matches < 100:
+            return "under 100"
+        return "100 to 999" if matches < 1000 else "1,000 or more"
+
     queries = search_queries()
-    for text in queries[:10]:
-        first_page(search.search(listed_claims(), text))
+    warm_up(queries)
     buckets = {"under 100": [], "100 to 999": [], "1,000 or more": []}
     for text in queries:
         one, two = [], []
         for _ in range(3):
             one.append(first_page_by(OneQuery, text))
             two.append(first_page_by(TwoQueries, text))
-        matches = CappedPaginator(search.search(listed_claims(), text), PAGE).counted
-        bucket = "under 100" if matches < 100 else "100 to 999"
-        if matches >= 1000:
-            bucket = "1,000 or more"
-        buckets[bucket].append((min(one), min(two)))
+        buckets[bucket(text)].append((min(one), min(two)))
     return {
         name: {
             "queries": len(pairs),

@@ -70,7 +70,7 @@ def claim_config(configs=None):
     it several times, and compiling all of CONFIGS each time costs more than
     the query's own index scan."""
     if configs is None:
-        configs = {name: [code] for code, name in CONFIGS.items()}
+        configs = configs_of(CONFIGS)
     whens = [
         When(language__in=codes, then=Value(name))
         for name, codes in configs.items()
@@ -99,12 +99,18 @@ def sources_of_claim():
     return Source.objects.filter(claim=OuterRef("pk")).order_by()
 
 
+def claimant_name(party_model):
+    """The name of the claim's claimant, as a subquery: no join, which would
+    be made for every match of a search."""
+    claimant = party_model.objects.filter(pk=OuterRef("claimant_id"))
+    return Subquery(claimant.values("name")[:1])
+
+
 def ranking_vector(party_model, config=None):
     """The statement (A) and the summary and claimant (B), as an expression."""
-    claimant = party_model.objects.filter(pk=OuterRef("claimant_id")).values("name")
     config = config or claim_config()
     return SearchVector("statement", weight="A", config=config) + SearchVector(
-        "summary", Subquery(claimant[:1]), weight="B", config=config
+        "summary", claimant_name(party_model), weight="B", config=config
     )
 
 
@@ -249,16 +255,13 @@ def headline(text, config):
     from .models import Party
 
     query = SearchQuery(text, search_type="websearch", config=config)
-    # The claimant's name by subquery, not a join: a join would be made for
-    # every match, while the headline is computed only for the page's rows.
-    claimant = Party.objects.filter(pk=OuterRef("claimant_id")).values("name")
     separator = Value(" — ")
     own_text = Concat(
         "statement",
         separator,
         "summary",
         separator,
-        Subquery(claimant[:1]),
+        claimant_name(Party),
         output_field=TextField(),
     )
     sources_text = text_of(sources_of_claim(), "title", "quote", "publisher")

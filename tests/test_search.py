@@ -344,8 +344,8 @@ def test_snippets_are_stemmed_in_each_claims_language(make_claim, client):
 def test_pages_past_the_cap_are_fetched_as_ids_then_rows(
     make_claim, client, monkeypatch, django_assert_num_queries
 ):
-    """Past CappedPaginator.cap a page is fetched as ids first, then rows: the
-    pages must be those that one query gives, in order, with their snippets,
+    """With `many` matches or more a page is fetched as ids first, then rows:
+    the pages must be those that one query gives, in order, with their snippets,
     claimants and verdicts, and no draft."""
     for number in range(7):
         # Ranked by how often the word is in the statement, then by verdict.
