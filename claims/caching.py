@@ -14,6 +14,14 @@ after commit, so a page of an older version is rendered afresh and readers see
 the change at once. Browsers are told to revalidate (the ETag makes that
 cheap).
 
+One process renders a page afresh at a time. Readers who ask for it while
+that render runs get the copy it replaces, as they would have a moment
+earlier, rather than each rendering it again: on a busy desk the version
+changes several times a second, and a widely shared page would otherwise be
+rendered by every worker at once after each change. If the fresh render is
+not a page to cache (the claim went back to draft: 404), the old copy is
+dropped with it.
+
 With Redis the version is shared by all processes. In embedded mode the cache
 is local memory per process, so a change made by the worker (a finished
 capture) reaches the web process only when its cached pages expire
@@ -35,6 +43,9 @@ from django.utils.cache import (
 from django.utils.translation import get_language_from_path
 
 VERSION_KEY = "public-pages:version"
+# How long readers may get the old copy of a page whose render has not
+# finished (its process died, say) before another process renders it.
+RENDERING_SECONDS = 10
 logger = logging.getLogger(__name__)
 
 
@@ -75,17 +86,31 @@ class PublicPageCacheMiddleware:
         request.get_host()
         key = page_key(request)
         try:
-            response, version = cached_page(key)
+            page, version, current = cached_page(key)
+            # Taken by the process that renders this version of the page.
+            rendering = f"{key}:rendering:{version}"
+            serve = page is not None and (
+                current or not cache.add(rendering, 1, RENDERING_SECONDS)
+            )
         except Exception:
             logger.warning("Cache unreachable; serving %s uncached.", request.path)
             return self.get_response(request)
-        if response is not None:
+        if serve:
             return get_conditional_response(
-                request, etag=response.get("ETag"), response=response
+                request, etag=page.get("ETag"), response=page
             )
-        response = self.get_response(request)
-        if getattr(response, "cache_publicly", False) and response.status_code == 200:
-            remember(key, version, response)
+        try:
+            response = self.get_response(request)
+            if (
+                getattr(response, "cache_publicly", False)
+                and response.status_code == 200
+            ):
+                remember(key, version, response)
+            elif page is not None:
+                forget(key)
+        finally:
+            if page is not None:
+                forget(rendering)
         return response
 
 
@@ -106,16 +131,16 @@ def page_key(request):
 
 
 def cached_page(key):
-    """What is cached under `key` if it is of the current version (else None),
-    and the current version. One round trip: values are stored with their
-    version."""
+    """What is cached under `key` (or None), the current version, and whether
+    what is cached is of that version. One round trip: values are stored with
+    their version."""
     found = cache.get_many([VERSION_KEY, key])
     version = found.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, 1, timeout=None)
         version = cache.get(VERSION_KEY)
     stored_version, value = found.get(key, (None, None))
-    return (value if stored_version == version else None), version
+    return value, version, stored_version == version
 
 
 def remembered(name, compute):
@@ -125,10 +150,10 @@ def remembered(name, compute):
         return compute()
     key = f"public-data:{name}"
     try:
-        value, version = cached_page(key)
+        value, version, current = cached_page(key)
     except Exception:
         return compute()
-    if value is None:
+    if not current:
         value = compute()
         with contextlib.suppress(Exception):
             cache.set(key, (version, value), settings.PUBLIC_DATA_CACHE_SECONDS)
@@ -144,3 +169,8 @@ def remember(key, version, response):
         cache.set(key, (version, response), settings.PUBLIC_CACHE_SECONDS)
     except Exception:
         logger.warning("Cache unreachable; %s not cached.", key)
+
+
+def forget(key):
+    with contextlib.suppress(Exception):
+        cache.delete(key)

@@ -1,11 +1,17 @@
 """The public page cache and conditional GET: fast, and never stale."""
 
+import contextlib
+import threading
+import time
+
+import psycopg
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from claims import services
+from claims import caching, services
 from claims.models import Claim
 from tests.conftest import add_source
 
@@ -289,3 +295,96 @@ def test_the_desks_language_filter_is_looked_up_once_per_change(
     assert asked and not [sql for sql in asked if "DISTINCT" in sql]
     assert 'href="?language=de"' in before and "language=ru" not in before
     assert 'href="?language=ru"' in after
+
+
+@contextlib.contextmanager
+def claims_table_locked():
+    """A render of a claim page waits at its first query until the block ends:
+    a slow render in another process, with nothing of ours patched."""
+    database = connection.settings_dict
+    with psycopg.connect(
+        dbname=database["NAME"],
+        host=database["HOST"],
+        port=database["PORT"] or None,
+        user=database["USER"],
+    ) as other:
+        other.execute("LOCK TABLE claims_claim IN ACCESS EXCLUSIVE MODE")
+        yield other
+
+
+def render_in_thread(url, responses):
+    def get():
+        try:
+            responses.append(Client().get(url))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=get)
+    thread.start()
+    return thread
+
+
+def wait_for_a_query_held_up_by(other):
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        other.execute("SELECT pg_stat_clear_snapshot()")  # else one per transaction
+        found = other.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        ).fetchone()[0]
+        if found:
+            return
+        time.sleep(0.02)
+    raise AssertionError("no render waited for the claims table")
+
+
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="holds a PostgreSQL table lock"
+)
+
+
+@postgres_only
+def test_while_one_render_runs_other_readers_get_the_copy_it_replaces(
+    public_cache, make_claim, client, django_assert_num_queries
+):
+    claim = make_claim(status=Status.PUBLISHED, summary="Alte Begründung.")
+    url = claim.get_absolute_url()
+    client.get(url)
+    claim.summary = "Neue Begründung."
+    claim.save()
+
+    rendered = []
+    with claims_table_locked() as other:
+        renderer = render_in_thread(url, rendered)
+        wait_for_a_query_held_up_by(other)
+        with connection.cursor() as cursor:  # a render here would fail, not hang
+            cursor.execute("SET lock_timeout = '2s'")
+        with django_assert_num_queries(0):
+            meanwhile = client.get(url).content.decode()
+    renderer.join(10)
+
+    assert "Alte Begründung." in meanwhile
+    assert "Neue Begründung." in rendered[0].content.decode()
+    assert "Neue Begründung." in client.get(url).content.decode()
+
+
+@postgres_only
+def test_a_page_that_is_gone_takes_its_old_copy_with_it(
+    public_cache, make_claim, client, reviewer
+):
+    claim = make_claim(status=Status.PUBLISHED, summary="Veröffentlicht.")
+    url = claim.get_absolute_url()
+    client.get(url)
+    services.change_status(claim=claim, user=reviewer, status=Status.IN_REVIEW)
+    assert client.get(url).status_code == 404
+
+    caching.invalidate_public_pages()  # any later change
+    rendered = []
+    with claims_table_locked() as other:
+        renderer = render_in_thread(url, rendered)
+        wait_for_a_query_held_up_by(other)
+        reader = render_in_thread(url, rendered)  # no old copy: renders too
+        time.sleep(0.2)
+    renderer.join(10)
+    reader.join(10)
+
+    assert [response.status_code for response in rendered] == [404, 404]
