@@ -678,3 +678,26 @@ def test_a_draft_claim_is_deleted_with_its_sources_and_their_captures(
     assert not Claim.objects.filter(pk=claim.pk).exists()
     assert not Source.objects.filter(claim_id=claim.pk).exists()
     assert not Capture.objects.exists()
+
+
+def test_review_queue_rows_show_each_sources_stance_party_and_link(
+    reviewer_client, editor, make_claim
+):
+    from claims import services
+
+    claim = make_claim()
+    disputing = Party.objects.create(name="Generalstab", slug="generalstab")
+    add_source(claim, url="https://a.example.org/1")
+    add_source(claim, url="https://b.example.org/2", party=disputing, stance="disputes")
+    services.change_status(claim=claim, user=editor, status=Status.IN_REVIEW)
+
+    english = reviewer_client.get(QUEUE).content.decode()
+    german = reviewer_client.get("/de" + QUEUE).content.decode()
+
+    row = (
+        '<div><strong>{}</strong> · Generalstab · <a href="https://b.example.org/2" '
+        'rel="noreferrer">b.example.org/2</a></div>'
+    )
+    assert row.format("Disputes") in english
+    assert row.format("Bestreitet") in german
+    assert "<strong>Asserts</strong> · Source party" in english
