@@ -364,19 +364,23 @@ def render_load(args, load):
         "| page | cache | requests/s | × baseline | p50 ms | p99 ms | errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
+
+    def row(page, cache, figures, base):
+        return (
+            f"| {page} | {cache} | {figures['rps']:.0f} | "
+            f"{figures['rps'] / base['rps']:.2f} | "
+            f"{figures['p50']:.1f} | {figures['p99']:.1f} | {figures['errors']} |"
+        )
+
     for cache in ("cached", "uncached"):
         base = load[f"baseline {cache}"]
         for page in ("baseline", "claim page", "claim list"):
-            row = load[f"{page} {cache}"]
-            rows.append(
-                f"| {page} | {cache} | {row['rps']:.0f} | {row['rps'] / base['rps']:.2f} | "
-                f"{row['p50']:.1f} | {row['p99']:.1f} | {row['errors']} |"
-            )
-    changing = load["claim page changing"]
+            rows.append(row(page, cache, load[f"{page} {cache}"], base))
+    changing = f"cached, {CHANGES_PER_SECOND} changes/s"
     rows.append(
-        f"| claim page | cached, {CHANGES_PER_SECOND} changes/s | {changing['rps']:.0f} | "
-        f"{changing['rps'] / load['baseline cached']['rps']:.2f} | "
-        f"{changing['p50']:.1f} | {changing['p99']:.1f} | {changing['errors']} |"
+        row(
+            "claim page", changing, load["claim page changing"], load["baseline cached"]
+        )
     )
     cached = load["claim page cached"]["rps"] / load["baseline cached"]["rps"]
     uncached = load["claim page uncached"]["rps"] / load["baseline uncached"]["rps"]

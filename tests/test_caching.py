@@ -298,10 +298,13 @@ def test_the_desks_language_filter_is_looked_up_once_per_change(
 
 
 @contextlib.contextmanager
-def claims_table_locked():
-    """A render of a claim page waits at its first query until the block ends:
-    a slow render in another process, with nothing of ours patched."""
+def a_render_held_up(url):
+    """A reader's render of `url` started in another thread and held at its
+    first query until the block ends, by a lock on the claims table: a slow
+    render in another process, with nothing of ours patched. Yields the list
+    that the responses of renders started by `render_in_thread` go to."""
     database = connection.settings_dict
+    rendered = []
     with psycopg.connect(
         dbname=database["NAME"],
         host=database["HOST"],
@@ -309,7 +312,11 @@ def claims_table_locked():
         user=database["USER"],
     ) as other:
         other.execute("LOCK TABLE claims_claim IN ACCESS EXCLUSIVE MODE")
-        yield other
+        renders = [render_in_thread(url, rendered)]
+        wait_for_a_query_held_up_by(other)
+        yield rendered, renders
+    for thread in renders:
+        thread.join(10)
 
 
 def render_in_thread(url, responses):
@@ -352,15 +359,11 @@ def test_while_one_render_runs_other_readers_get_the_copy_it_replaces(
     claim.summary = "Neue Begründung."
     claim.save()
 
-    rendered = []
-    with claims_table_locked() as other:
-        renderer = render_in_thread(url, rendered)
-        wait_for_a_query_held_up_by(other)
+    with a_render_held_up(url) as (rendered, _):
         with connection.cursor() as cursor:  # a render here would fail, not hang
             cursor.execute("SET lock_timeout = '2s'")
         with django_assert_num_queries(0):
             meanwhile = client.get(url).content.decode()
-    renderer.join(10)
 
     assert "Alte Begründung." in meanwhile
     assert "Neue Begründung." in rendered[0].content.decode()
@@ -378,13 +381,8 @@ def test_a_page_that_is_gone_takes_its_old_copy_with_it(
     assert client.get(url).status_code == 404
 
     caching.invalidate_public_pages()  # any later change
-    rendered = []
-    with claims_table_locked() as other:
-        renderer = render_in_thread(url, rendered)
-        wait_for_a_query_held_up_by(other)
-        reader = render_in_thread(url, rendered)  # no old copy: renders too
+    with a_render_held_up(url) as (rendered, renders):
+        renders.append(render_in_thread(url, rendered))  # no old copy: renders too
         time.sleep(0.2)
-    renderer.join(10)
-    reader.join(10)
 
     assert [response.status_code for response in rendered] == [404, 404]
