@@ -453,15 +453,12 @@ def search_index_rebuilt_after(count):
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX IF EXISTS claim_search_vector_gin")
+        cursor.execute(f"DROP INDEX IF EXISTS {search.INDEX}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE INDEX IF NOT EXISTS claim_search_vector_gin "
-                "ON claims_claim USING gin (search_vector)"
-            )
+            cursor.execute(search.INDEX_DEFINITION)
 
 
 def ensure_parties(rng):
