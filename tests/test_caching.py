@@ -1,6 +1,7 @@
 """The public page cache and conditional GET: fast, and never stale."""
 
 import contextlib
+import os
 import threading
 import time
 
@@ -172,13 +173,41 @@ def test_languages_are_cached_apart(public_cache, make_claim, client):
     assert ">False<" in english and ">Falsch<" in german
 
 
+def test_the_cache_keeps_one_redis_client_which_a_forked_worker_can_use(db):
+    """One client per pool, not one per call; its pool opens new connections
+    in a forked child (a prefork worker, a gunicorn worker)."""
+    from django.core.cache import cache
+
+    cache.set("client-test", "parent", 30)
+    client = cache._cache.get_client()
+    assert cache._cache.get_client("other", write=True) is client
+    parent_connection = client.connection_pool.get_connection()
+    client.connection_pool.release(parent_connection)
+
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            if cache.get("client-test") == "parent":
+                cache.set("client-test", "child", 30)
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert cache.get("client-test") == "child"
+    # The parent's connection is still its own, and still in use.
+    assert client.connection_pool.get_connection() is parent_connection
+
+
 def test_pages_and_edits_work_while_the_cache_is_down(
     public_cache, make_claim, client, reviewer, rating, caplog
 ):
     claim = make_claim(status=Status.PUBLISHED)
     public_cache.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "factcheck.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }

@@ -52,7 +52,7 @@ def test_urls_switch_to_postgres_and_redis():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "redis://cache:6379/1",
-        "django.core.cache.backends.redis.RedisCache",
+        "factcheck.cache.RedisCache",
     ]
 
 
