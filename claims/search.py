@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     F,
+    Func,
     OuterRef,
     Q,
     StringAgg,
@@ -29,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Concat, Left
+from django.db.models.functions import Coalesce, Left
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -87,13 +88,23 @@ def claim_config(configs=None):
     return Case(*whens, default=Value("simple"))
 
 
+class JoinedText(Func):
+    """PostgreSQL's concat_ws(separator, text, …): the texts that are not NULL,
+    joined. One function where Concat nests a COALESCE pair for each part,
+    which took longer to build and compile in Python than a search's own
+    index scan (docs/benchmarks.md)."""
+
+    function = "CONCAT_WS"
+    output_field = TextField()
+
+    def __init__(self, separator, *texts):
+        super().__init__(Value(separator), *texts)
+
+
 def text_of(queryset, *fields):
     """All rows' `fields` joined into one text, as a subquery per claim."""
-    parts = []
-    for field in fields:
-        parts += [Coalesce(field, Value(""), output_field=TextField()), Value(" ")]
     joined = queryset.values("claim").annotate(
-        text=StringAgg(Concat(*parts, output_field=TextField()), Value(" "))
+        text=StringAgg(JoinedText(" ", *fields), Value(" "))
     )
     return Coalesce(
         Subquery(joined.values("text")[:1]), Value(""), output_field=TextField()
@@ -259,15 +270,7 @@ def headline(text, config):
     from .models import Party
 
     query = SearchQuery(text, search_type="websearch", config=config)
-    separator = Value(" — ")
-    own_text = Concat(
-        "statement",
-        separator,
-        "summary",
-        separator,
-        claimant_name(Party),
-        output_field=TextField(),
-    )
+    own_text = JoinedText(" — ", "statement", "summary", claimant_name(Party))
     sources_text = text_of(sources_of_claim(), "title", "quote", "publisher")
     passage_text = Case(When(rank_vector=query, then=own_text), default=sources_text)
     return SearchHeadline(
