@@ -8,11 +8,18 @@ rest of the stack. It sits after the security, CSP and logging middleware, so
 the https redirect, the security headers and the log lines of a cached page
 are those of the request at hand, not of the one that rendered it.
 
-Every cached page is stored with the version number current when it was
-rendered; any change to a claim, source, capture or verdict bumps the version
-after commit, so a page of an older version is rendered afresh and readers see
-the change at once. Browsers are told to revalidate (the ETag makes that
-cheap).
+Every cached page is stored with the version numbers current when it was
+rendered, and a page of older versions is rendered afresh, so readers see a
+change at once. Versions are bumped after commit:
+
+- a claim's page has the claim's own version (its sources, their captures, its
+  verdicts and topics) and the version of what claim pages share (parties,
+  ratings, topic names): a capture of one claim's source leaves the pages of
+  every other claim in the cache;
+- every other page (lists, searches, feeds, sitemaps) has the version of all
+  public pages, which any change bumps.
+
+Browsers are told to revalidate (the ETag makes that cheap).
 
 One process renders a page afresh at a time. Readers who ask for it while
 that render runs get the copy it replaces, as they would have a moment
@@ -32,9 +39,12 @@ import contextlib
 import functools
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.urls import Resolver404, resolve
+from django.utils import translation
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -42,7 +52,10 @@ from django.utils.cache import (
 )
 from django.utils.translation import get_language_from_path
 
+# Bumped by every change: the version of lists, searches and feeds.
 VERSION_KEY = "public-pages:version"
+# Bumped by changes that show on every claim page (a party's name, a rating).
+SHARED_KEY = "public-pages:shared"
 # How long readers may get the old copy of a page whose render has not
 # finished (its process died, say) before another process renders it.
 RENDERING_SECONDS = 10
@@ -50,14 +63,39 @@ logger = logging.getLogger(__name__)
 
 
 def invalidate_public_pages():
-    """Bump the version. A cache that is down must not fail the write that
-    triggered this; its pages expire after PUBLIC_CACHE_SECONDS anyway."""
+    """Every public page is out of date."""
+    bump(VERSION_KEY, SHARED_KEY)
+
+
+def claims_changed(*slugs):
+    """The pages of these claims are out of date, and every list (no slugs:
+    the lists only, as after a search refresh). None stands for a claim that
+    is gone."""
+    bump(VERSION_KEY, *{claim_key(slug) for slug in slugs if slug})
+
+
+def claim_key(slug):
+    return f"public-pages:claim:{slug}"
+
+
+def bump(*keys):
+    """A cache that is down must not fail the write that triggered this; its
+    pages expire after PUBLIC_CACHE_SECONDS anyway."""
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.add(VERSION_KEY, 1, timeout=None)
+        for key in keys:
+            try:
+                cache.incr(key)
+            except ValueError:
+                start(key)
     except Exception:
         logger.warning("Cache unreachable; public pages expire on their own.")
+
+
+def start(key):
+    """A version that no page can have been stored with, even if the key was
+    evicted or expired: pages stored under earlier versions are rendered
+    afresh."""
+    cache.add(key, time.time_ns(), timeout=None)
 
 
 def cache_public_page(view):
@@ -86,9 +124,9 @@ class PublicPageCacheMiddleware:
         request.get_host()
         key = page_key(request)
         try:
-            page, version, current = cached_page(key)
+            page, version, current = cached_page(key, version_keys(request))
             # Taken by the process that renders this version of the page.
-            rendering = f"{key}:rendering:{version}"
+            rendering = f"{key}:rendering:{'-'.join(map(str, version))}"
             serve = page is not None and (
                 current or not cache.add(rendering, 1, RENDERING_SECONDS)
             )
@@ -130,15 +168,31 @@ def page_key(request):
     return f"public-page:{language}:{path}"
 
 
-def cached_page(key):
-    """What is cached under `key` (or None), the current version, and whether
-    what is cached is of that version. One round trip: values are stored with
-    their version."""
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY)
+def version_keys(request):
+    """The versions the page depends on: its claim's and the shared one for a
+    claim page, that of all pages for any other."""
+    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+    try:
+        with translation.override(language):
+            match = resolve(request.path_info)
+    except Resolver404:
+        return [VERSION_KEY]
+    if match.view_name == "claims:claim_detail":
+        return [SHARED_KEY, claim_key(match.kwargs["slug"])]
+    return [VERSION_KEY]
+
+
+def cached_page(key, version_keys=(VERSION_KEY,)):
+    """What is cached under `key` (or None), the current versions, and whether
+    what is cached is of those versions. One round trip: values are stored
+    with their versions."""
+    found = cache.get_many([*version_keys, key])
+    missing = [name for name in version_keys if name not in found]
+    if missing:
+        for name in missing:
+            start(name)
+        found |= cache.get_many(missing)
+    version = tuple(found.get(name) for name in version_keys)
     stored_version, value = found.get(key, (None, None))
     return value, version, stored_version == version
 

@@ -390,7 +390,9 @@ def update_source_after(capture: Capture, source: Source) -> None:
         changes["live_status"] = capture.change
     Source.objects.filter(pk=source.pk).update(**changes)
     search.refresh_soon(source.claim_id)
-    transaction.on_commit(caching.invalidate_public_pages)
+    claim = Claim.objects.filter(pk=source.claim_id)
+    slug = claim.values_list("slug", flat=True).first()
+    transaction.on_commit(lambda: caching.claims_changed(slug))
 
 
 @transaction.atomic

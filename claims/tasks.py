@@ -28,8 +28,9 @@ def recheck_live_pages() -> None:
 def refresh_search(claim_ids: list[int]) -> None:
     """Rebuild the search vectors of these claims (see search.refresh_soon)."""
     search.refresh(claim_ids)
-    # Searches cached since the change still show the old matches.
-    caching.invalidate_public_pages()
+    # Searches cached since the change still show the old matches; the
+    # claims' own pages show nothing of the search.
+    caching.claims_changed()
 
 
 @shared_task(ignore_result=True, expires=60)

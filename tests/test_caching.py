@@ -114,6 +114,82 @@ def test_renamed_and_deleted_topics_show_up_at_once(
     assert "Waffenruhe" not in client.get("/").content.decode()
 
 
+def test_a_change_to_one_claim_leaves_the_other_claims_pages_in_the_cache(
+    public_cache, capture_settings, make_claim, client, django_assert_num_queries
+):
+    """A batch of captures changes one claim after another: the pages of the
+    others stay cached; the claim's own page and the lists are fresh."""
+    from tests.capture_servers import Server, respond
+
+    changed = make_claim(status=Status.PUBLISHED)
+    other = make_claim(status=Status.PUBLISHED, sources=2)
+    others = [other.get_absolute_url(), f"/de{other.get_absolute_url()}"]
+    for url in [changed.get_absolute_url(), *others, "/"]:
+        client.get(url)
+    with Server({"/page": respond(b"<title>Bericht</title><p>Text</p>")}) as server:
+        source = add_source(changed, url=server.url("/page"), publisher="Neu AG")
+        services.run_capture(capture_id=source.captures.get().pk)
+
+    with django_assert_num_queries(0):
+        for url in others:
+            assert client.get(url).status_code == 200
+    page = client.get(changed.get_absolute_url()).content.decode()
+    assert "Neu AG" in page and "Archived copy (" in page
+    with CaptureQueriesContext(connection) as listing:
+        client.get("/")
+    assert listing.captured_queries  # rendered afresh
+
+
+def test_what_every_claim_page_shows_is_fresh_on_all_of_them(
+    public_cache, make_claim, client, rating
+):
+    claim = make_claim(status=Status.PUBLISHED, rating="false")
+    page = claim.get_absolute_url()
+    assert claim.claimant.name in client.get(page).content.decode()
+
+    claim.claimant.name = "Umbenannte Behörde"
+    claim.claimant.save()
+    assert "Umbenannte Behörde" in client.get(page).content.decode()
+
+    false = rating("false")
+    false.label_en = "Wrong"
+    false.save()
+    assert 'badge--false badge--large">Wrong<' in client.get(page).content.decode()
+
+
+def test_a_claims_old_address_is_not_served_from_the_cache(
+    public_cache, make_claim, client
+):
+    claim = make_claim(status=Status.PUBLISHED)
+    old = claim.get_absolute_url()
+    assert client.get(old).status_code == 200
+
+    claim.slug = f"{claim.slug}-neu"
+    claim.save()
+    assert client.get(old).status_code == 404
+    assert client.get(claim.get_absolute_url()).status_code == 200
+
+    claim.verdict_changes.all().delete()  # nothing left to cascade to
+    assert client.get(claim.get_absolute_url()).status_code == 200
+    claim.delete()
+    assert client.get(claim.get_absolute_url()).status_code == 404
+
+
+def test_a_source_moved_to_another_claim_leaves_the_first_claims_page(
+    public_cache, make_claim, client
+):
+    first = make_claim(status=Status.PUBLISHED)
+    second = make_claim(status=Status.PUBLISHED)
+    source = add_source(first, publisher="Wandernde Quelle")
+    assert "Wandernde Quelle" in client.get(first.get_absolute_url()).content.decode()
+    client.get(second.get_absolute_url())
+
+    source.claim = second
+    source.save()
+    assert "Wandernde" not in client.get(first.get_absolute_url()).content.decode()
+    assert "Wandernde" in client.get(second.get_absolute_url()).content.decode()
+
+
 def test_logged_in_readers_get_fresh_pages(
     public_cache, make_claim, editor_client, django_assert_max_num_queries
 ):
