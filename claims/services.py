@@ -389,7 +389,8 @@ def update_source_after(capture: Capture, source: Source) -> None:
     elif capture.change:
         changes["live_status"] = capture.change
     Source.objects.filter(pk=source.pk).update(**changes)
-    search.refresh_soon(source.claim_id)
+    if "cited_capture" in changes:  # the archived text that searches read
+        search.refresh_soon(source.claim_id)
     claim = Claim.objects.filter(pk=source.claim_id)
     slug = claim.values_list("slug", flat=True).first()
     transaction.on_commit(lambda: caching.claims_changed(slug))

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from claims import services
@@ -382,6 +383,30 @@ def test_recheck_of_an_unchanged_page(cited):
     assert capture.revisit_of == source.cited_capture
     assert source.live_status == Source.LiveStatus.UNCHANGED
     assert source.live_checked_at >= capture.fetch_started_at
+
+
+def test_only_the_cited_copy_rebuilds_the_claims_search_vector(
+    transactional_db, capture_settings, make_claim
+):
+    """A recheck reports on the live page; searches read the cited copy, so a
+    recheck has nothing to re-read (a claim's vector re-stems the archived
+    text of all its sources)."""
+
+    def vector_updates(run):
+        with CaptureQueriesContext(connection) as queries:
+            run()
+        return [q for q in queries if 'SET "search_vector"' in q["sql"]]
+
+    routes = {"/page": respond(ARTICLE, headers=HTML)}
+    with Server(routes) as server:
+        source = add_source(make_claim(), url=server.url("/page"))
+        first = source.captures.get()
+        assert vector_updates(lambda: services.run_capture(capture_id=first.pk))
+        routes["/page"] = respond(EDITED, headers=HTML)
+        assert vector_updates(lambda: recheck(source)) == []
+
+    assert source.live_status == Source.LiveStatus.CHANGED
+    assert source.cited_capture == first
 
 
 def test_recheck_of_an_edited_page_records_a_readable_diff(cited):
