@@ -157,6 +157,25 @@ def test_what_every_claim_page_shows_is_fresh_on_all_of_them(
     assert 'badge--false badge--large">Wrong<' in client.get(page).content.decode()
 
 
+def test_a_claim_version_evicted_from_the_cache_does_not_revive_an_old_page(
+    public_cache, make_claim, client
+):
+    """Redis may evict a version key; whoever needs it next starts it again,
+    and no page stored before can have the version it starts at."""
+    from django.core.cache import cache
+
+    claim = make_claim(status=Status.PUBLISHED, summary="Erste Fassung.")
+    url = claim.get_absolute_url()
+    client.get(url)
+    cache.delete(caching.claim_key(claim.slug))
+    assert "Erste Fassung." in client.get(url).content.decode()  # started by a read
+
+    cache.delete(caching.claim_key(claim.slug))
+    claim.summary = "Zweite Fassung."
+    claim.save()  # started by the change
+    assert "Zweite Fassung." in client.get(url).content.decode()
+
+
 def test_a_claims_old_address_is_not_served_from_the_cache(
     public_cache, make_claim, client
 ):
