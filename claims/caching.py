@@ -43,6 +43,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import (
@@ -72,6 +73,12 @@ def claims_changed(*slugs):
     the lists only, as after a search refresh). None stands for a claim that
     is gone."""
     bump(VERSION_KEY, *{claim_key(slug) for slug in slugs if slug})
+
+
+def claims_changed_on_commit(*slugs):
+    """claims_changed(*slugs) once the transaction commits, so that no reader
+    can cache the old page under the new version."""
+    transaction.on_commit(lambda: claims_changed(*slugs))
 
 
 def claim_key(slug):
@@ -161,19 +168,21 @@ def cacheable(request):
     )
 
 
+def page_language(request):
+    """The language as LocaleMiddleware will choose it: from the URL's prefix."""
+    return get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+
+
 def page_key(request):
-    # The language as LocaleMiddleware will choose it: from the URL's prefix.
-    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"public-page:{language}:{path}"
+    return f"public-page:{page_language(request)}:{path}"
 
 
 def version_keys(request):
     """The versions the page depends on: its claim's and the shared one for a
     claim page, that of all pages for any other."""
-    language = get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
     try:
-        with translation.override(language):
+        with translation.override(page_language(request)):
             match = resolve(request.path_info)
     except Resolver404:
         return [VERSION_KEY]

@@ -109,6 +109,10 @@ class ClaimQuerySet(models.QuerySet):
     def public(self):
         return self.filter(status__in=Claim.PUBLIC_STATUSES)
 
+    def slug_of(self, pk):
+        """The claim's slug, or None if there is no such claim (any more)."""
+        return self.filter(pk=pk).values_list("slug", flat=True).first()
+
 
 class Claim(models.Model):
     class Status(models.TextChoices):

@@ -391,9 +391,7 @@ def update_source_after(capture: Capture, source: Source) -> None:
     Source.objects.filter(pk=source.pk).update(**changes)
     if "cited_capture" in changes:  # the archived text that searches read
         search.refresh_soon(source.claim_id)
-    claim = Claim.objects.filter(pk=source.claim_id)
-    slug = claim.values_list("slug", flat=True).first()
-    transaction.on_commit(lambda: caching.claims_changed(slug))
+    caching.claims_changed_on_commit(Claim.objects.slug_of(source.claim_id))
 
 
 @transaction.atomic
