@@ -163,11 +163,13 @@ def refresh(claim_ids):
 def refresh_soon(claim_id):
     """Refresh the claim's vector shortly, in a task, once the change commits.
 
-    Captures finish in bursts (a claim's sources are archived together), and
-    each refresh re-reads the archived text of all the claim's sources: the
-    first finished capture queues one refresh SEARCH_REFRESH_DELAY seconds
-    later, and the others within that time ride along with it. A delay of 0
-    refreshes at once, in the current transaction.
+    Sources come in bursts (a claim's evidence is entered together, and then
+    archived), and each refresh re-stems the archived text of all the claim's
+    sources: the first change queues one refresh SEARCH_REFRESH_DELAY seconds
+    later, and the changes until it runs ride along with it. It waits again
+    while some of the claim's sources are still being archived for the first
+    time (`refresh_queued`). A delay of 0 refreshes at once, in the current
+    transaction.
     """
     from django.conf import settings
 
@@ -180,14 +182,74 @@ def refresh_soon(claim_id):
 
     def queue():
         try:
-            if cache.add(f"search-refresh:{claim_id}", 1, timeout=delay):
-                refresh_search.apply_async(([claim_id],), countdown=delay + 1)
+            if cache.add(refresh_key(claim_id), 1, timeout=refresh_key_seconds()):
+                refresh_search.apply_async(([claim_id], delay), countdown=delay)
         except Exception:
             logger.warning("Redis unreachable; claim %s searchable at once.", claim_id)
             refresh([claim_id])
 
     if enabled():
         transaction.on_commit(queue)
+
+
+def refresh_queued(claim_ids, waited=0):
+    """Run the refresh that `refresh_soon` queued (tasks.refresh_search), for
+    the claims whose sources have all been archived once, and return them.
+
+    A claim with a source whose first copy is still to come waits
+    SEARCH_REFRESH_DELAY seconds more, in a task queued again, until the
+    refresh has `waited` SEARCH_REFRESH_MAX_WAIT seconds in all: that copy
+    would need another refresh of the whole claim a moment later. Changes
+    meanwhile ride along.
+    """
+    from django.conf import settings
+
+    from .tasks import refresh_search
+
+    delay = settings.SEARCH_REFRESH_DELAY
+    waiting = set()
+    if waited + delay <= settings.SEARCH_REFRESH_MAX_WAIT:
+        waiting = archiving_first_copies(claim_ids)
+    if waiting:
+        keys = {refresh_key(claim_id): 1 for claim_id in waiting}
+        cache.set_many(keys, timeout=refresh_key_seconds())
+        refresh_search.apply_async((sorted(waiting), waited + delay), countdown=delay)
+    ready = [claim_id for claim_id in claim_ids if claim_id not in waiting]
+    # Changes from now on queue a refresh of their own: this one may have
+    # read the claim before they commit.
+    cache.delete_many([refresh_key(claim_id) for claim_id in ready])
+    refresh(ready)
+    logger.info(
+        "Search vectors rebuilt for %d claims; %d wait for archived copies.",
+        len(ready),
+        len(waiting),
+    )
+    return ready
+
+
+def archiving_first_copies(claim_ids):
+    """Those of the claims with a source whose first copy is being taken."""
+    from .models import Capture
+
+    pending = Capture.objects.filter(
+        source__claim__in=claim_ids,
+        source__cited_capture=None,
+        state__in=[Capture.State.PENDING, Capture.State.RUNNING],
+    )
+    return set(pending.values_list("source__claim_id", flat=True).distinct())
+
+
+def refresh_key(claim_id):
+    return f"search-refresh:{claim_id}"
+
+
+def refresh_key_seconds():
+    """How long a queued refresh holds its claims' keys: until it runs, with
+    time to spare for a busy worker. Should it be lost, changes after that
+    queue a new one."""
+    from django.conf import settings
+
+    return 2 * settings.SEARCH_REFRESH_DELAY + 30
 
 
 def matches(text, configs=None):

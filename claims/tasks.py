@@ -25,12 +25,12 @@ def recheck_live_pages() -> None:
 
 
 @shared_task(ignore_result=True)
-def refresh_search(claim_ids: list[int]) -> None:
+def refresh_search(claim_ids: list[int], waited: int = 0) -> None:
     """Rebuild the search vectors of these claims (see search.refresh_soon)."""
-    search.refresh(claim_ids)
-    # Searches cached since the change still show the old matches; the
-    # claims' own pages show nothing of the search.
-    caching.claims_changed()
+    if search.refresh_queued(claim_ids, waited):
+        # Searches cached since the change still show the old matches; the
+        # claims' own pages show nothing of the search.
+        caching.claims_changed()
 
 
 @shared_task(ignore_result=True, expires=60)

@@ -293,8 +293,11 @@ CAPTURE_RECHECK_BATCH = envint("CAPTURE_RECHECK_BATCH", 500)
 CAPTURE_SWEEP_INTERVAL = envint("CAPTURE_SWEEP_SECONDS", 60)
 ARCHIVE_PLAYBACK_ORIGIN = env("ARCHIVE_PLAYBACK_ORIGIN").rstrip("/")
 # Finished captures refresh their claim's search vector after this many
-# seconds, together (claims.search.refresh_soon).
+# seconds, together (claims.search.refresh_soon); while the claim's other
+# sources are still being archived, the refresh waits for them up to
+# SEARCH_REFRESH_MAX_WAIT seconds.
 SEARCH_REFRESH_DELAY = envint("SEARCH_REFRESH_DELAY", 5)
+SEARCH_REFRESH_MAX_WAIT = envint("SEARCH_REFRESH_MAX_WAIT", 60)
 
 # Celery is set up to lose nothing: a task is acknowledged only when it has
 # run, is requeued when its worker dies, and each worker takes one at a time.

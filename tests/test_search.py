@@ -4,6 +4,9 @@ ranking, highlighting, hostile queries, and the SQLite fallback."""
 import os
 import subprocess
 import sys
+import threading
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -138,6 +141,72 @@ def test_a_cached_search_shows_the_match_once_the_worker_has_refreshed(
     assert not links_to(client, "Wowtschansk", claim)
 
     wait_for(lambda: links_to(client, "Wowtschansk", claim), timeout=20)
+
+
+def article(words):
+    page = f"<html><title>Lage</title><body><article><p>{words}</p></article>"
+    return f"{page}</body></html>".encode()
+
+
+def vector_of(claim):
+    return Claim.objects.values_list("search_vector", flat=True).get(pk=claim.pk) or ""
+
+
+@pytest.fixture
+def held_and_quick_sources(celery_worker, settings, make_claim):
+    """A published claim with two sources on a loopback server: one archived
+    at once, one whose page the server holds back until `release` is set."""
+    settings.SEARCH_REFRESH_DELAY = 1
+    settings.CAPTURE_READ_TIMEOUT = 30
+    # Keys of its own: the next run's new test database gives its claims the
+    # same ids, and a refresh of this one's may still hold their keys then.
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+    release = threading.Event()
+
+    def held(handler):
+        release.wait(30)
+        respond(article("Gerassimow meldete die Einnahme."))(handler)
+
+    claim = make_claim(status=Status.PUBLISHED)
+    routes = {
+        "/quick": respond(article("Satellitenbilder aus Wowtschansk.")),
+        "/held": held,
+    }
+    with Server(routes) as server:
+        quick = add_source(claim, url=server.url("/quick"))
+        held = add_source(claim, url=server.url("/held"))
+        wait_for(lambda: Source.objects.get(pk=quick.pk).cited_capture_id)
+        yield claim, held.captures.get(), release
+        release.set()
+
+
+def test_a_refresh_waits_while_the_claims_sources_are_being_archived(
+    settings, held_and_quick_sources
+):
+    """Each refresh re-stems the archived text of all the claim's sources: the
+    one the first copy queues waits for the claim's other first copies rather
+    than run now and again a moment later."""
+    settings.SEARCH_REFRESH_MAX_WAIT = 60
+    claim, held_capture, release = held_and_quick_sources
+
+    time.sleep(3 * settings.SEARCH_REFRESH_DELAY)
+    assert "'wowtschansk'" not in vector_of(claim)
+    held_capture.refresh_from_db()
+    assert held_capture.state == Capture.State.RUNNING
+
+    release.set()
+    wait_for(lambda: "'gerassimow'" in vector_of(claim))
+    assert "'wowtschansk'" in vector_of(claim)
+
+
+def test_a_refresh_waits_no_longer_than_its_limit(settings, held_and_quick_sources):
+    settings.SEARCH_REFRESH_MAX_WAIT = 3
+    claim, held_capture, release = held_and_quick_sources
+
+    wait_for(lambda: "'wowtschansk'" in vector_of(claim), timeout=15)
+    held_capture.refresh_from_db()
+    assert held_capture.state == Capture.State.RUNNING
 
 
 def test_results_are_ranked_statement_first(make_claim, client):
