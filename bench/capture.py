@@ -89,6 +89,7 @@ class Throughput:
     wall: float  # first source saved → last capture finished
     saving: float  # time to save all sources (their jobs are queued meanwhile)
     tasks: int  # task runs, including those that only postponed their job
+    rebuilds: tuple[int, float]  # search rebuilds, seconds of refresh_search runs
     cpu: dict  # CPU seconds: worker, harness, sites, postgres, machine, steal
     service_median: float  # per capture: start of the fetch → result recorded
     service_p95: float
@@ -310,6 +311,7 @@ def throughput(args, workdir, sites, label, concurrency, politeness):
         after = cpu_snapshot(worker, sites)
         let_search_refreshes_run()
     tasks = worker.tasks_run()  # once stopped: it logs a task after recording it
+    rebuilds = worker.search_rebuilds()
     cpu = {key: after[key] - before[key] for key in before}
     cpu["postgres"] = postgres.seconds()
     captures = captures_of(party)
@@ -329,6 +331,7 @@ def throughput(args, workdir, sites, label, concurrency, politeness):
         wall=finished - started,
         saving=saved - started,
         tasks=tasks,
+        rebuilds=rebuilds,
         cpu=cpu,
         service_median=statistics.median(service),
         service_p95=service[round(0.95 * (len(service) - 1))],
@@ -483,10 +486,11 @@ def render_throughput(args, runs, cores):
         "ideal = URLs × delay ÷ concurrency.",
         "",
         "| run | concurrency | per host | wall time | ideal | wall ÷ ideal "
-        "| sources saved in | task runs "
+        "| sources saved in | task runs | search rebuilds "
         "| CPU s: worker / harness / PostgreSQL / rest (stolen) "
         "| per capture median / p95 | site max at once / min gap |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- "
+        "| --- |",
     ]
     for run in runs:
         cpu = run.cpu
@@ -496,7 +500,8 @@ def render_throughput(args, runs, cores):
             f"| {run.label} | {run.concurrency} | "
             f"{run.per_host[0]} / {run.per_host[1]:g} s | {seconds(run.wall)} | "
             f"{seconds(run.ideal)} | {run.ratio:.2f} | {seconds(run.saving)} | "
-            f"{run.tasks} | {cpu['worker']:.1f} / {own:.1f} / "
+            f"{run.tasks} | {run.rebuilds[0]} in {run.rebuilds[1]:.1f} s | "
+            f"{cpu['worker']:.1f} / {own:.1f} / "
             f"{cpu['postgres']:.1f} / {rest:.1f} ({cpu['steal']:.1f}) | "
             f"{run.service_median * 1000:.0f} / {run.service_p95 * 1000:.0f} ms | "
             f"{run.most_at_once} / {seconds(run.min_gap)} |"
@@ -507,7 +512,10 @@ def render_throughput(args, runs, cores):
         '"sources saved in": how long the harness took to save the sources, '
         'which is also when the last job was queued. "task runs": every run of '
         "`capture_source`, including runs that found the site busy and postponed "
-        'the job. "CPU s": CPU seconds during the run used by the worker (main '
+        'the job. "search rebuilds": runs of `refresh_search` that rebuilt '
+        "claims' search vectors, and the seconds all its runs took (those that "
+        "waited for a claim's other archived copies included), until the worker "
+        'stopped. "CPU s": CPU seconds during the run used by the worker (main '
         "process and pool children), by the harness and its sites, by the "
         "PostgreSQL backends of the benchmark database (sampled every 50 ms, so "
         "a little low), and by everything else on the machine (Redis, other "

@@ -152,6 +152,14 @@ class Worker:
         log = self.log_path.read_text()
         return len(re.findall(r"capture_source\[[^\]]+\] succeeded", log))
 
+    def search_rebuilds(self):
+        """Runs of refresh_search that rebuilt vectors (not those that only
+        waited for archived copies), and the seconds all its runs took."""
+        log = self.log_path.read_text()
+        rebuilt = re.findall(r"Search vectors rebuilt for (\d+) claims", log)
+        took = re.findall(r"refresh_search\[[^\]]+\] succeeded in ([\d.]+)s", log)
+        return sum(int(count) > 0 for count in rebuilt), sum(map(float, took))
+
     def stop(self):
         """Warm shutdown (SIGTERM), then SIGKILL for anything left after 30 s."""
         if self.process is None or self.process.poll() is not None:
