@@ -19,6 +19,7 @@ from django.contrib.postgres.search import (
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     F,
     Func,
@@ -314,13 +315,40 @@ def search(queryset, text):
         return queryset.none()
     ranking = any_language_query(text, configs)
     snippet = Value(None, output_field=TextField())
+    only_in_archive = Value(False)
     if wants_words(text):
-        snippet = headline(text, claim_config(configs))
+        config = claim_config(configs)
+        snippet = headline(text, config)
+        query = SearchQuery(text, search_type="websearch", config=config)
+        only_in_archive = OnlyInArchive(query)
     return (
         queryset.filter(matches(text, configs))
-        .annotate(rank=SearchRank(F("rank_vector"), ranking), snippet=snippet)
+        .annotate(
+            rank=SearchRank(F("rank_vector"), ranking),
+            snippet=snippet,
+            only_in_archive=only_in_archive,
+        )
         .order_by("-rank", "-verdict_at", "-id")
     )
+
+
+class OnlyInArchive(Func):
+    """Whether the claim matches `query` only through the archived text of its
+    sources (weight D): its vector without that text does not match. A
+    snippet without marked words cannot tell: the query may have asked only
+    for stop words besides its exclusions ("the -Wagner")."""
+
+    output_field = BooleanField()
+
+    def __init__(self, query):
+        super().__init__(F("search_vector"), query)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        vector, query = self.get_source_expressions()
+        vector_sql, vector_params = compiler.compile(vector)
+        query_sql, query_params = compiler.compile(query)
+        sql = f"NOT (ts_filter({vector_sql}, '{{a,b,c}}') @@ {query_sql})"
+        return sql, (*vector_params, *query_params)
 
 
 def headline(text, config):
@@ -360,7 +388,7 @@ def wants_words(text):
 def highlight(snippet):
     """The snippet as safe HTML: the text escaped, the matches in <mark>
     (PostgreSQL's headline already drops anything that looks like a tag).
-    Empty if nothing in it matched: the words are in an archived copy."""
+    Empty if nothing in it matched (see OnlyInArchive)."""
     if MARK_START not in snippet:
         return ""
     html = escape(snippet).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")

@@ -427,6 +427,26 @@ def test_a_query_that_only_excludes_words_has_no_snippet(make_claim, client):
     assert not search.wants_words('-Pokrowsk -"Kurachowe Stadt" or')
 
 
+def test_a_stop_word_beside_an_exclusion_is_not_taken_for_archived_text(
+    make_claim, client
+):
+    """ "der -Kurachowe" asks for no word PostgreSQL keeps ("der" is a German
+    stop word): the match is every claim without Kurachowe, archived text or
+    not, and the list must not say the words were found in an archived copy."""
+    claim = make_claim(status=Status.PUBLISHED, statement="Pokrowsk ist gefallen.")
+    source = add_source(claim)
+    copy = source.captures.get()
+    Capture.objects.filter(pk=copy.pk).update(
+        state=Capture.State.SUCCEEDED, text="Im Archiv steht Myrnohrad."
+    )
+    Source.objects.filter(pk=source.pk).update(cited_capture=copy)
+    search.refresh([claim.pk])
+
+    assert found(client, "der -Kurachowe") == [claim.slug]
+    assert snippet_of(client, "der -Kurachowe") is None
+    assert "Found in the archived copy" in snippet_of(client, "der Myrnohrad")
+
+
 def test_snippets_are_stemmed_in_each_claims_language(make_claim, client):
     make_claim(status=Status.PUBLISHED, language="de", statement="Die Kriege enden.")
     make_claim(status=Status.PUBLISHED, language="en", statement="The wars ended.")
