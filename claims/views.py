@@ -1,10 +1,12 @@
 import csv
 import datetime
 import itertools
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import views as sitemap_views
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import (
@@ -235,13 +237,13 @@ def spreadsheet_text(value):
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-def get_capture(request, pk):
+def get_capture(request, pk, *, grant=None):
     capture = get_object_or_404(
         Capture.objects.select_related("source__claim", "source__party", "revisit_of"),
         pk=pk,
         state=Capture.State.SUCCEEDED,
     )
-    if not permissions.can_view_capture(request.user, capture):
+    if not (permissions.can_view_capture(request.user, capture) or granted(grant, pk)):
         raise Http404
     return capture
 
@@ -249,16 +251,43 @@ def get_capture(request, pk):
 @cache_public_page
 def capture_detail(request, pk):
     capture = get_capture(request, pk)
-    raw_url = reverse("claims:capture_raw", kwargs={"pk": pk})
     return render(
         request,
         "claims/capture_detail.html",
         {
             "capture": capture,
-            "raw_url": settings.ARCHIVE_PLAYBACK_ORIGIN + raw_url,
+            "raw_url": playback_url(capture),
             "plays_inline": plays_inline(capture.content_type),
         },
     )
+
+
+# The playback origin (ARCHIVE_PLAYBACK_ORIGIN) shares no cookies with the
+# application, so nobody is logged in there. A copy the public may not see
+# (a draft's) plays there with a grant in its URL: the capture's id, signed,
+# valid for PLAYBACK_GRANT_SECONDS, and given only with the archive page that
+# the desk's permissions let through.
+PLAYBACK_GRANTS = signing.TimestampSigner(salt="claims.views.playback")
+
+
+def playback_url(capture):
+    url = reverse("claims:capture_raw", kwargs={"pk": capture.pk})
+    origin = settings.ARCHIVE_PLAYBACK_ORIGIN
+    if not origin:
+        return url
+    if not permissions.can_view_capture(AnonymousUser(), capture):
+        url += "?" + urlencode({"grant": PLAYBACK_GRANTS.sign(str(capture.pk))})
+    return origin + url
+
+
+def granted(grant, pk):
+    if not grant or not settings.ARCHIVE_PLAYBACK_ORIGIN:
+        return False
+    try:
+        value = PLAYBACK_GRANTS.unsign(grant, max_age=settings.PLAYBACK_GRANT_SECONDS)
+    except signing.BadSignature:  # expired ones too
+        return False
+    return value == str(pk)
 
 
 def capture_warc(request, pk):
@@ -282,10 +311,10 @@ PLAYBACK_POLICY = (
 
 @xframe_options_exempt
 def capture_raw(request, pk):
-    capture = get_capture(request, pk)
+    capture = get_capture(request, pk, grant=request.GET.get("grant"))
     origin = settings.ARCHIVE_PLAYBACK_ORIGIN
     if origin and request.build_absolute_uri("/").rstrip("/") != origin:
-        return redirect(origin + request.path)
+        return redirect(origin + request.get_full_path())
     stored = capture.payload_capture.warc.open("rb")
     headers, chunks = read_payload(stored)
     content_type = capture.content_type or "application/octet-stream"

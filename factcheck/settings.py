@@ -292,6 +292,9 @@ CAPTURE_RECHECK_INTERVAL = envint("CAPTURE_RECHECK_HOURS", 24) * 3600
 CAPTURE_RECHECK_BATCH = envint("CAPTURE_RECHECK_BATCH", 500)
 CAPTURE_SWEEP_INTERVAL = envint("CAPTURE_SWEEP_SECONDS", 60)
 ARCHIVE_PLAYBACK_ORIGIN = env("ARCHIVE_PLAYBACK_ORIGIN").rstrip("/")
+# How long the link that plays a draft's archived copy there stays valid
+# (claims.views.playback_url).
+PLAYBACK_GRANT_SECONDS = envint("PLAYBACK_GRANT_SECONDS", 3600)
 # Finished captures refresh their claim's search vector after this many
 # seconds, together (claims.search.refresh_soon); while the claim's other
 # sources are still being archived, the refresh waits for them up to

@@ -1,6 +1,9 @@
 """Looking at the evidence: archived copy pages, WARC downloads, sandboxed playback."""
 
 import hashlib
+import html
+import re
+import time
 
 import pytest
 from django.core.management import call_command
@@ -163,6 +166,73 @@ def test_playback_from_a_separate_origin(archived, client, settings):
     assert on_app_origin["Location"] == f"http://archive.example{raw}"
     assert on_archive_origin.status_code == 200
     assert on_archive_origin["Content-Security-Policy"].startswith("sandbox")
+
+
+@pytest.fixture
+def playback_origin(settings):
+    settings.ARCHIVE_PLAYBACK_ORIGIN = "http://archive.example"
+    settings.ALLOWED_HOSTS = ["testserver", "archive.example"]
+    return "http://archive.example"
+
+
+def played_back(client, url):
+    """GET an iframe's src on the playback origin, where nobody is logged in."""
+    origin, _, path = url.partition("://")[2].partition("/")
+    return client.get(f"/{path}", HTTP_HOST=origin)
+
+
+def iframe_src(page):
+    return html.unescape(re.search(r'<iframe[^>]* src="([^"]+)"', page)[1])
+
+
+def test_the_desk_plays_a_drafts_copy_on_the_playback_origin_with_a_grant(
+    archived, editor_client, client, playback_origin
+):
+    """Nobody is logged in on the playback origin: the archive page the desk
+    may see gives its iframe a signed grant for that one capture."""
+    draft, other = archived(Status.DRAFT), archived(Status.DRAFT, path="/other")
+    src = iframe_src(editor_client.get(draft.get_absolute_url()).content.decode())
+    raw = reverse("claims:capture_raw", kwargs={"pk": draft.pk})
+    grant = src.partition("?grant=")[2]
+
+    assert src.startswith(f"{playback_origin}{raw}?grant=")
+    answer = played_back(client, src)
+    assert answer.status_code == 200
+    assert b"Beweisst\xc3\xbcck" in b"".join(answer.streaming_content)
+    assert answer["Content-Security-Policy"].startswith("sandbox")
+    # Without it, with another capture's, or with a forged one: nothing.
+    other_raw = reverse("claims:capture_raw", kwargs={"pk": other.pk})
+    assert client.get(raw, HTTP_HOST="archive.example").status_code == 404
+    wrong = f"{other_raw}?grant={grant}"
+    assert client.get(wrong, HTTP_HOST="archive.example").status_code == 404
+    forged = f"{raw}?grant={grant[:-1]}x"
+    assert client.get(forged, HTTP_HOST="archive.example").status_code == 404
+    # On the application's origin the link goes to the playback origin, grant
+    # and all.
+    moved = editor_client.get(f"{raw}?grant={grant}")
+    assert moved.status_code == 302
+    assert moved["Location"] == src
+
+
+def test_a_playback_grant_expires(
+    archived, editor_client, client, playback_origin, settings, monkeypatch
+):
+    settings.PLAYBACK_GRANT_SECONDS = 60
+    draft = archived(Status.DRAFT)
+    issued_at = time.time() - 61
+    monkeypatch.setattr(time, "time", lambda: issued_at)
+    src = iframe_src(editor_client.get(draft.get_absolute_url()).content.decode())
+    monkeypatch.undo()
+
+    assert played_back(client, src).status_code == 404
+
+
+def test_a_public_copy_plays_without_a_grant(archived, client, playback_origin):
+    capture = archived(Status.PUBLISHED)
+    src = iframe_src(client.get(capture.get_absolute_url()).content.decode())
+
+    assert "grant" not in src
+    assert played_back(client, src).status_code == 200
 
 
 def test_claim_page_shows_a_changed_or_offline_source(archived, client):
