@@ -211,14 +211,19 @@ def refresh_queued(claim_ids, waited=0):
     waiting = set()
     if waited + delay <= settings.SEARCH_REFRESH_MAX_WAIT:
         waiting = archiving_first_copies(claim_ids)
-    if waiting:
-        keys = {refresh_key(claim_id): 1 for claim_id in waiting}
-        cache.set_many(keys, timeout=refresh_key_seconds())
-        refresh_search.apply_async((sorted(waiting), waited + delay), countdown=delay)
     ready = [claim_id for claim_id in claim_ids if claim_id not in waiting]
-    # Changes from now on queue a refresh of their own: this one may have
-    # read the claim before they commit.
-    cache.delete_many([refresh_key(claim_id) for claim_id in ready])
+    try:
+        if waiting:
+            keys = {refresh_key(claim_id): 1 for claim_id in waiting}
+            cache.set_many(keys, timeout=refresh_key_seconds())
+            later = (sorted(waiting), waited + delay)
+            refresh_search.apply_async(later, countdown=delay)
+        # Changes from now on queue a refresh of their own: this one may have
+        # read the claim before they commit.
+        cache.delete_many([refresh_key(claim_id) for claim_id in ready])
+    except Exception:
+        logger.warning("Redis unreachable; claims %s searchable at once.", claim_ids)
+        waiting, ready = set(), claim_ids
     refresh(ready)
     logger.info(
         "Search vectors rebuilt for %d claims; %d wait for archived copies.",

@@ -209,6 +209,24 @@ def test_a_refresh_waits_no_longer_than_its_limit(settings, held_and_quick_sourc
     assert held_capture.state == Capture.State.RUNNING
 
 
+def test_a_queued_refresh_that_cannot_reach_redis_refreshes_at_once(
+    settings, make_claim, caplog
+):
+    """Waiting needs Redis (the claim's key, the next task): without it the
+    refresh is done now rather than lost."""
+    settings.SEARCH_REFRESH_DELAY = 5  # queued, never run: the test never commits
+    claim = make_claim(status=Status.PUBLISHED)
+    add_source(claim, quote="Kupjansk ist eingekesselt.")  # its first copy is due
+    assert search.archiving_first_copies([claim.pk]) == {claim.pk}
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+
+    assert search.refresh_queued([claim.pk], 5) == [claim.pk]
+    assert "'kupjansk'" in vector_of(claim)
+    assert "Redis unreachable" in caplog.text
+
+
 def test_results_are_ranked_statement_first(make_claim, client):
     in_archive_text = make_claim(status=Status.PUBLISHED, statement="Etwas anderes.")
     add_source(in_archive_text, publisher="Bericht über Wowtschansk")
