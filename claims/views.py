@@ -267,7 +267,8 @@ def capture_detail(request, pk):
 # (a draft's) plays there with a grant in its URL: the capture's id, signed,
 # valid for PLAYBACK_GRANT_SECONDS, and given only with the archive page that
 # the desk's permissions let through.
-PLAYBACK_GRANTS = signing.TimestampSigner(salt="claims.views.playback")
+def playback_grants():
+    return signing.TimestampSigner(salt="claims.views.playback")
 
 
 def playback_url(capture):
@@ -276,7 +277,7 @@ def playback_url(capture):
     if not origin:
         return url
     if not permissions.can_view_capture(AnonymousUser(), capture):
-        url += "?" + urlencode({"grant": PLAYBACK_GRANTS.sign(str(capture.pk))})
+        url += "?" + urlencode({"grant": playback_grants().sign(str(capture.pk))})
     return origin + url
 
 
@@ -284,7 +285,7 @@ def granted(grant, pk):
     if not grant or not settings.ARCHIVE_PLAYBACK_ORIGIN:
         return False
     try:
-        value = PLAYBACK_GRANTS.unsign(grant, max_age=settings.PLAYBACK_GRANT_SECONDS)
+        value = playback_grants().unsign(grant, max_age=settings.PLAYBACK_GRANT_SECONDS)
     except signing.BadSignature:  # expired ones too
         return False
     return value == str(pk)
