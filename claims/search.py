@@ -323,8 +323,8 @@ def search(queryset, text):
     only_in_archive = Value(False)
     if wants_words(text):
         config = claim_config(configs)
-        snippet = headline(text, config)
         query = SearchQuery(text, search_type="websearch", config=config)
+        snippet = headline(query, config)
         only_in_archive = OnlyInArchive(query)
     return (
         queryset.filter(matches(text, configs))
@@ -356,15 +356,14 @@ class OnlyInArchive(Func):
         return sql, (*vector_params, *query_params)
 
 
-def headline(text, config):
+def headline(query, config):
     """The best two passages with the matches marked: from the statement,
     summary and claimant if they match (the ranking vector holds just those),
     else from the sources' titles, quotes and publishers. The archived text is
     left out, a long read for every result; a match there shows as a note
-    (see `highlight`)."""
+    (see `OnlyInArchive`)."""
     from .models import Party
 
-    query = SearchQuery(text, search_type="websearch", config=config)
     own_text = JoinedText(" — ", "statement", "summary", claimant_name(Party))
     sources_text = text_of(sources_of_claim(), "title", "quote", "publisher")
     passage_text = Case(When(rank_vector=query, then=own_text), default=sources_text)

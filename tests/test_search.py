@@ -420,15 +420,18 @@ def test_matches_in_sources_and_claimant_are_marked_in_the_snippet(
     assert "<mark>Peskow</mark>" in snippet_of(client, "Peskow")
 
 
-def test_a_match_only_in_archived_text_says_so(make_claim, client):
-    claim = make_claim(status=Status.PUBLISHED, statement="Etwas ganz anderes.")
+def with_archived_copy(claim, text):
+    """Give the claim a source whose cited copy holds `text`, and reindex."""
     source = add_source(claim)
     copy = source.captures.get()
-    Capture.objects.filter(pk=copy.pk).update(
-        state=Capture.State.SUCCEEDED, text="Im Archiv steht Kurachowe."
-    )
+    Capture.objects.filter(pk=copy.pk).update(state=Capture.State.SUCCEEDED, text=text)
     Source.objects.filter(pk=source.pk).update(cited_capture=copy)
     search.refresh([claim.pk])
+
+
+def test_a_match_only_in_archived_text_says_so(make_claim, client):
+    claim = make_claim(status=Status.PUBLISHED, statement="Etwas ganz anderes.")
+    with_archived_copy(claim, "Im Archiv steht Kurachowe.")
 
     assert found(client, "Kurachowe") == [claim.slug]
     snippet = snippet_of(client, "Kurachowe")
@@ -452,13 +455,7 @@ def test_a_stop_word_beside_an_exclusion_is_not_taken_for_archived_text(
     stop word): the match is every claim without Kurachowe, archived text or
     not, and the list must not say the words were found in an archived copy."""
     claim = make_claim(status=Status.PUBLISHED, statement="Pokrowsk ist gefallen.")
-    source = add_source(claim)
-    copy = source.captures.get()
-    Capture.objects.filter(pk=copy.pk).update(
-        state=Capture.State.SUCCEEDED, text="Im Archiv steht Myrnohrad."
-    )
-    Source.objects.filter(pk=source.pk).update(cited_capture=copy)
-    search.refresh([claim.pk])
+    with_archived_copy(claim, "Im Archiv steht Myrnohrad.")
 
     assert found(client, "der -Kurachowe") == [claim.slug]
     assert snippet_of(client, "der -Kurachowe") is None
