@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import trafilatura
 
 from claims.capture import capture
 from claims.capture.extract import MAX_MARKUP_BYTES
@@ -87,6 +88,33 @@ def test_page_without_main_content_falls_back_to_title_and_visible_text(
     title, text = fetch_one(tmp_path, body, "text/html")
     assert title == "Tiny page"
     assert text == "Only footer text here"
+
+
+TITLE_SOURCES = {
+    "og:title": (
+        '<meta property="og:title" content="From the meta tag">',
+        "From the meta tag",
+    ),
+    "JSON-LD": (
+        '<script type="application/ld+json">'
+        '{"@context": "https://schema.org", "@type": "NewsArticle",'
+        ' "headline": "From the JSON-LD"}</script>',
+        "From the JSON-LD",
+    ),
+    "title tag": ("", "Page title"),
+}
+
+
+@pytest.mark.parametrize("source", TITLE_SOURCES)
+def test_title_is_found_where_trafilatura_metadata_finds_it(
+    tmp_path: Path, source: str
+) -> None:
+    head, expected = TITLE_SOURCES[source]
+    body = page("Page title", "Ein Absatz mit genug Text. " * 20, head)
+    title, text = fetch_one(tmp_path, body.encode(), "text/html; charset=utf-8")
+    full = trafilatura.bare_extraction(body, with_metadata=True, include_comments=False)
+    assert title == expected == full.title
+    assert text == full.text
 
 
 def test_extraction_reads_only_the_first_part_of_a_huge_page(tmp_path: Path) -> None:
