@@ -77,6 +77,13 @@ def on_verdict_changed(sender, instance, raw=False, **kwargs):
         caching.claims_changed_on_commit(Claim.objects.slug_of(instance.claim_id))
 
 
+@receiver(pre_save, sender=Party)
+def on_party_saving(sender, instance, raw=False, **kwargs):
+    if not raw and instance.pk:
+        names = Party.objects.filter(pk=instance.pk).values_list("name", flat=True)
+        instance.name_before = names.first()
+
+
 @receiver(post_save, sender=Party)
 def on_party_saved(sender, instance, created=False, raw=False, **kwargs):
     if raw:
@@ -84,7 +91,9 @@ def on_party_saved(sender, instance, created=False, raw=False, **kwargs):
     if created:  # on no page yet
         caching.claims_changed_on_commit()
         return
-    search.refresh(list(instance.claims_made.values_list("pk", flat=True)))
+    # Of a party, only the name is in its claims' search vectors.
+    if instance.name != getattr(instance, "name_before", instance.name):
+        search.refresh_in_batches(instance.claims_made.values_list("pk", flat=True))
     every_page_changed()
 
 
