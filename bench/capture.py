@@ -274,10 +274,11 @@ def wait_for_captures(party, count, timeout, poll=0.05, each=None):
     raise RuntimeError(f"captures not finished after {timeout:.0f} s: {states}")
 
 
-def cpu_snapshot(worker, sites):
+def cpu_snapshot(worker, search_worker, sites):
     machine = stack.cpu_times()
     return {
         "worker": worker.cpu_seconds(),
+        "search worker": search_worker.cpu_seconds(),
         "harness": stack.cpu_seconds(os.getpid()),
         "sites": stack.cpu_seconds(sites.process.pid),
         "machine": machine["busy"],
@@ -286,7 +287,10 @@ def cpu_snapshot(worker, sites):
 
 
 def throughput(args, workdir, sites, label, concurrency, politeness):
+    from django.conf import settings
     from django.db.models import Max
+
+    from factcheck.celery import search_queue
 
     claims_needed = math.ceil(args.urls / args.sources_per_claim)
     party, claims = new_claims(label, claims_needed)
@@ -299,19 +303,34 @@ def throughput(args, workdir, sites, label, concurrency, politeness):
     # One pool child needs about urls × (delay + processing); allow plenty.
     timeout = 120 + 4 * args.urls * args.delay / concurrency
     log = workdir / f"worker-{label}.log"
-    with stack.Worker(
-        worker_env(politeness), concurrency=concurrency, name=label, log_path=log
-    ) as worker:
-        before = cpu_snapshot(worker, sites)
+    env = worker_env(politeness)
+    # As docs/deployment.md runs them: captures and search rebuilds apart.
+    with (
+        stack.Worker(
+            env,
+            concurrency=1,
+            name=f"{label}-search",
+            log_path=workdir / f"worker-{label}-search.log",
+            queues=[search_queue()],
+        ) as search_worker,
+        stack.Worker(
+            env,
+            concurrency=concurrency,
+            name=label,
+            log_path=log,
+            queues=[settings.CELERY_TASK_DEFAULT_QUEUE],
+        ) as worker,
+    ):
+        before = cpu_snapshot(worker, search_worker, sites)
         with stack.PostgresMeter(args.database) as postgres:
             started = time.time()
             add_sources(party, claims, urls)
             saved = time.time()
             wait_for_captures(party, args.urls, timeout)
-        after = cpu_snapshot(worker, sites)
+        after = cpu_snapshot(worker, search_worker, sites)
         let_search_refreshes_run()
     tasks = worker.tasks_run()  # once stopped: it logs a task after recording it
-    rebuilds = worker.search_rebuilds()
+    rebuilds = search_worker.search_rebuilds()
     cpu = {key: after[key] - before[key] for key in before}
     cpu["postgres"] = postgres.seconds()
     captures = captures_of(party)
@@ -481,13 +500,17 @@ def render_throughput(args, runs, cores):
         f"claim by claim, {args.sources_per_claim} per claim, with the URLs in "
         f"a shuffled order (seed {args.seed}); each save queues its capture "
         "job, as in the application. "
-        "One `celery -A factcheck worker --pool=prefork` per run, DEBUG off. Wall "
+        "Per run, as docs/deployment.md runs them, a capture worker (`celery -A "
+        "factcheck worker --pool=prefork --queues <queue>`) and a search worker "
+        "for the search rebuilds (`--queues <queue>.search --concurrency 1`), "
+        "DEBUG off. Wall "
         "time runs from the first save to the last capture's `finished_at`; "
         "ideal = URLs × delay ÷ concurrency.",
         "",
         "| run | concurrency | per host | wall time | ideal | wall ÷ ideal "
         "| sources saved in | task runs | search rebuilds "
-        "| CPU s: worker / harness / PostgreSQL / rest (stolen) "
+        "| CPU s: capture worker / search worker / harness / PostgreSQL / rest "
+        "(stolen) "
         "| per capture median / p95 | site max at once / min gap |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- "
         "| --- |",
@@ -501,7 +524,7 @@ def render_throughput(args, runs, cores):
             f"{run.per_host[0]} / {run.per_host[1]:g} s | {seconds(run.wall)} | "
             f"{seconds(run.ideal)} | {run.ratio:.2f} | {seconds(run.saving)} | "
             f"{run.tasks} | {run.rebuilds[0]} in {run.rebuilds[1]:.1f} s | "
-            f"{cpu['worker']:.1f} / {own:.1f} / "
+            f"{cpu['worker']:.1f} / {cpu['search worker']:.1f} / {own:.1f} / "
             f"{cpu['postgres']:.1f} / {rest:.1f} ({cpu['steal']:.1f}) | "
             f"{run.service_median * 1000:.0f} / {run.service_p95 * 1000:.0f} ms | "
             f"{run.most_at_once} / {seconds(run.min_gap)} |"
@@ -514,9 +537,10 @@ def render_throughput(args, runs, cores):
         "`capture_source`, including runs that found the site busy and postponed "
         'the job. "search rebuilds": runs of `refresh_search` that rebuilt '
         "claims' search vectors, and the seconds all its runs took (those that "
-        "waited for a claim's other archived copies included), until the worker "
-        'stopped. "CPU s": CPU seconds during the run used by the worker (main '
-        "process and pool children), by the harness and its sites, by the "
+        "waited for a claim's other archived copies included), until the search "
+        'worker stopped. "CPU s": CPU seconds during the run used by the capture '
+        "worker (main process and pool children), by the search worker, by the "
+        "harness and its sites, by the "
         "PostgreSQL backends of the benchmark database (sampled every 50 ms, so "
         "a little low), and by everything else on the machine (Redis, other "
         "users), with the time the hypervisor gave to other guests in brackets. "
@@ -535,7 +559,7 @@ def render_throughput(args, runs, cores):
             f"**Target** wall ≤ {TARGET_RATIO} × ideal = "
             f"{seconds(TARGET_RATIO * measured.ideal)} at concurrency "
             f"{measured.concurrency}: {verdict} ({seconds(measured.wall)}, "
-            f"{measured.ratio:.2f} × ideal). The benchmark's own CPU time (worker, "
+            f"{measured.ratio:.2f} × ideal). The benchmark's own CPU time (workers, "
             f"harness and sites, PostgreSQL) was {own_cpu(measured):.1f} s, so even "
             "with the whole machine to itself this run could not have finished "
             f"in under {seconds(floor)} on {cores} cores."
@@ -551,9 +575,10 @@ def render_throughput(args, runs, cores):
 
 
 def own_cpu(run):
-    """CPU seconds of the benchmark itself: worker, harness, sites, PostgreSQL."""
+    """CPU seconds of the benchmark itself: workers, harness, sites, PostgreSQL."""
     cpu = run.cpu
-    return cpu["worker"] + cpu["harness"] + cpu["sites"] + cpu["postgres"]
+    own = cpu["worker"] + cpu["search worker"] + cpu["harness"] + cpu["sites"]
+    return own + cpu["postgres"]
 
 
 def cpu_floor(run, cores):

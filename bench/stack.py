@@ -75,9 +75,10 @@ def forget_redis_keys(redis_url, name):
 
 
 class Worker:
-    """One `celery -A factcheck worker` (prefork pool) in its own process group."""
+    """One `celery -A factcheck worker` (prefork pool) in its own process group,
+    for `queues` (with none given, for all: captures and search rebuilds)."""
 
-    def __init__(self, env, *, concurrency, name, log_path):
+    def __init__(self, env, *, concurrency, name, log_path, queues=()):
         self.concurrency = concurrency
         self.log_path = log_path
         self.command = [
@@ -89,7 +90,7 @@ class Worker:
             "worker",
             "--pool=prefork",
             f"--concurrency={concurrency}",
-            f"--queues={env['CELERY_QUEUE']}",
+            *([f"--queues={','.join(queues)}"] if queues else []),
             f"--hostname={name}@%h",
             "--without-mingle",
             "--without-gossip",

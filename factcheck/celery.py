@@ -2,7 +2,7 @@ import logging.config
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
@@ -15,6 +15,31 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Binds each task's id to the log lines written while it runs.
 app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+def search_queue():
+    """The queue of search rebuilds: the default queue's name + ".search"."""
+    return f"{app.conf.task_default_queue}.search"
+
+
+def route(name, args, kwargs, options, task=None, **extra):
+    """Search rebuilds have a queue of their own, so that a worker for them
+    alone keeps them from taking the capture workers' slots (docs/decisions.md,
+    Workers). Everything else goes to the default queue."""
+    if name == "claims.tasks.refresh_search":
+        return {"queue": search_queue()}
+    return None
+
+
+app.conf.task_routes = (route,)
+
+
+@celeryd_init.connect
+def consume_every_queue(sender, instance, options, **kwargs):
+    """A worker started without --queues takes every job, captures and search
+    rebuilds (`make run`); with --queues, only those queues'."""
+    if not options.get("queues"):
+        instance.app.amqp.queues.select_add(search_queue())
 
 
 @setup_logging.connect

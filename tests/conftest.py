@@ -217,6 +217,7 @@ def pytest_configure(config):
 
 
 TEST_QUEUE = f"test-{uuid.uuid4().hex[:12]}"
+SEARCH_QUEUE = f"{TEST_QUEUE}.search"  # factcheck.celery.search_queue()
 
 
 @pytest.fixture
@@ -245,7 +246,7 @@ def celery_worker(transactional_db, capture_settings):
         concurrency=4,
         perform_ping_check=False,
         shutdown_timeout=30,
-        queues=[TEST_QUEUE],
+        queues=[TEST_QUEUE, SEARCH_QUEUE],
     ) as worker:
         yield worker
 

@@ -23,8 +23,8 @@ COMPOSE_FILE = DOCKER / "compose.yaml"
 DOCKERFILE = DOCKER / "Dockerfile"
 ENV_EXAMPLE = DOCKER / ".env.example"
 
-APP_SERVICES = ("migrate", "web", "worker", "beat")
-LONG_RUNNING = ("postgres", "redis", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "search-worker", "beat")
+LONG_RUNNING = ("postgres", "redis", "web", "worker", "search-worker", "beat")
 REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "POSTGRES_PASSWORD")
 SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "ARCHIVE_S3_SECRET_ACCESS_KEY")
 # What an operator would put in docker/.env; used wherever the file is resolved.
@@ -170,10 +170,18 @@ def env_example():
 
 
 def test_compose_defines_the_stack_and_a_one_shot_migration(services):
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
+    assert set(services) == {
+        "postgres",
+        "redis",
+        "migrate",
+        "web",
+        "worker",
+        "search-worker",
+        "beat",
+    }
     assert services["migrate"]["restart"] == "no"
     assert command_of(services["migrate"])[-3:] == ["manage.py", "migrate", "--noinput"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "search-worker", "beat"):
         assert services[name]["restart"] == "unless-stopped", name
 
 
@@ -214,6 +222,29 @@ def test_worker_health_check_pings_the_name_the_worker_runs_under(services):
     worker = command_of(services["worker"])
     name = worker[worker.index("--hostname") + 1]
     assert name == "celery@%h"  # %h is the container's host name, $HOSTNAME
+    search_worker = command_of(services["search-worker"])
+    assert search_worker[search_worker.index("--hostname") + 1] == "search@%h"
+    assert '--destination "search@${HOSTNAME}"' in health_test(
+        services["search-worker"]
+    )
+
+
+@pytest.mark.parametrize("queue", [None, "newsroom"])
+def test_capture_and_search_workers_take_their_own_queues(raw_compose, queue):
+    """What factcheck.celery routes: captures to CELERY_QUEUE, search rebuilds
+    to CELERY_QUEUE + ".search"."""
+    env = {**DEPLOYMENT_ENV, **({"CELERY_QUEUE": queue} if queue else {})}
+    services = resolve(raw_compose, env)["services"]
+    default = queue or "celery"
+
+    def queues(name):
+        command = command_of(services[name])
+        return command[command.index("--queues") + 1]
+
+    assert queues("worker") == default
+    assert queues("search-worker") == f"{default}.search"
+    search_worker = command_of(services["search-worker"])
+    assert search_worker[search_worker.index("--concurrency") + 1] == "1"
 
 
 def test_web_runs_gunicorn_and_publishes_its_port(services):
@@ -257,7 +288,7 @@ def test_beat_container_name_carries_the_project_name(raw_compose):
 
 def test_app_services_wait_for_healthy_services_and_the_migration(services):
     healthy = {"condition": "service_healthy"}
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "search-worker", "beat"):
         assert services[name]["depends_on"] == {
             "postgres": healthy,
             "redis": healthy,
@@ -348,7 +379,7 @@ def test_settings_are_resolved_from_the_environment(services):
     )
     assert web["REDIS_URL"] == "redis://redis:6379/0"
     assert web["DEBUG"] == "false"
-    for name in ("worker", "beat", "migrate"):
+    for name in ("worker", "search-worker", "beat", "migrate"):
         environment = services[name]["environment"]
         assert environment["DATABASE_URL"] == web["DATABASE_URL"], name
         assert environment["SECRET_KEY"] == web["SECRET_KEY"], name
@@ -367,7 +398,7 @@ def test_a_setting_left_unset_keeps_the_workbench_default(services, raw_compose)
 def test_compose_passes_every_setting_the_workbench_reads(services):
     read = settings_variables()
     assert {"SECRET_KEY", "DATABASE_URL", "CAPTURE_DEADLINE"} <= read
-    for name in ("web", "worker", "beat", "migrate"):
+    for name in APP_SERVICES:
         missing = read - set(services[name]["environment"])
         assert not missing, f"{name} does not pass {sorted(missing)}"
 

@@ -33,6 +33,7 @@ import redis
 import yaml
 
 from tests.capture_servers import Server, redirect, respond
+from tests.test_docker import interpolate
 
 pytestmark = pytest.mark.slow
 
@@ -88,12 +89,14 @@ print(json.dumps({"slug": claim.slug, "capture": source.latest_capture_id}))
 """
 
 
-def compose_command(service, replacements):
-    """The service's command from docker/compose.yaml, with container paths and
-    names replaced by what they are on this machine."""
-    return [
-        replacements.get(part, part) for part in COMPOSE["services"][service]["command"]
+def compose_command(service, replacements, env):
+    """The service's command from docker/compose.yaml, interpolated from `env`
+    as Compose would from the shell, with container paths and names replaced
+    by what they are on this machine."""
+    command = [
+        interpolate(part, env) for part in COMPOSE["services"][service]["command"]
     ]
+    return [replacements.get(part, part) for part in command]
 
 
 def compose_health_test(service, replacements):
@@ -224,6 +227,7 @@ class Stack:
             "0.0.0.0:8000": f"127.0.0.1:{self.port}",
             "127.0.0.1:8000": f"127.0.0.1:{self.port}",
             "celery@%h": f"celery@{self.node}",
+            "search@%h": f"search@{self.node}",
             "/data/var/celerybeat-schedule": str(self.var_dir / "celerybeat-schedule"),
         }
 
@@ -259,11 +263,10 @@ class Stack:
         replacements = dict(self.replacements)
         if port:
             replacements["0.0.0.0:8000"] = f"127.0.0.1:{port}"
-        command = compose_command(service, replacements)
+        environment = self.environment(env or {})
+        command = compose_command(service, replacements, environment)
         name = name or service
-        self.processes[name] = Process(
-            name, command, self.environment(env or {}), self.tmp
-        )
+        self.processes[name] = Process(name, command, environment, self.tmp)
         return self.processes[name]
 
     def health_check(self, service, replacements=None, env=None):
@@ -357,11 +360,13 @@ def test_stack_archives_a_cited_page_serves_it_and_reports_its_health(
 ):
     web = stack.start("web")
     worker = stack.start("worker")
+    search_worker = stack.start("search-worker")
     beat = stack.start("beat")
 
     def healthy():
         """/healthz answers 200"""
-        assert web.running() and worker.running() and beat.running(), stack.logs()
+        running = (web, worker, search_worker, beat)
+        assert all(process.running() for process in running), stack.logs()
         try:
             return stack.health()[0] == 200
         except OSError:
@@ -371,7 +376,8 @@ def test_stack_archives_a_cited_page_serves_it_and_reports_its_health(
     status, health = stack.health()
     assert health["status"] == "ok"
     assert health["worker"]["ok"] and health["beat"]["ok"]
-    checks = {name: stack.health_check(name) for name in ("web", "worker", "beat")}
+    services = ("web", "worker", "search-worker", "beat")
+    checks = {name: stack.health_check(name) for name in services}
     for name, check in checks.items():
         assert check.wait(30) == 0, f"{name} health check: {check.stdout.read()}"
 
@@ -417,6 +423,12 @@ def test_stack_archives_a_cited_page_serves_it_and_reports_its_health(
     assert status == 200
     assert f'href="{archive_path}"' in page
     assert "Archived copy: not yet available." not in page
+
+    def found_by_archived_text():
+        """the search worker made the archived text searchable"""
+        return f'href="{claim_path}"' in stack.get("/?q=engineers")[2].decode()
+
+    wait_for(found_by_archived_text, timeout=40)  # the capture worker won't
 
     status, _, body = stack.get(archive_path)
     archived = body.decode()

@@ -18,7 +18,7 @@ from claims import search, services
 from claims.models import Capture, Claim, Source
 from factcheck.celery import app
 from tests.capture_servers import Server, drip, respond
-from tests.conftest import TEST_QUEUE, add_source, wait_for
+from tests.conftest import SEARCH_QUEUE, TEST_QUEUE, add_source, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = b"<html><title>Wowtschansk</title><body><p>Lagebericht.</p></body></html>"
@@ -48,8 +48,9 @@ def project_env(tmp_path, **overrides):
     return env
 
 
-def start_worker(tmp_path, name, *extra, **env):
-    """A real worker in its own process group, so that kill -9 takes all of it."""
+def start_worker(tmp_path, name, *extra, queues=(TEST_QUEUE, SEARCH_QUEUE), **env):
+    """A real worker in its own process group, so that kill -9 takes all of it.
+    With no `queues`, it is started without --queues."""
     log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
     return subprocess.Popen(
         [
@@ -62,7 +63,7 @@ def start_worker(tmp_path, name, *extra, **env):
             "--pool=prefork",
             "--concurrency=1",
             f"--hostname={name}@%h",
-            f"--queues={TEST_QUEUE}",
+            *([f"--queues={','.join(queues)}"] if queues else []),
             "--without-mingle",
             "--without-gossip",
             "--loglevel=INFO",
