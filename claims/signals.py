@@ -19,19 +19,29 @@ def every_page_changed():
     transaction.on_commit(caching.invalidate_public_pages)
 
 
+# What a claim's search vector holds of the claim itself; its sources' part
+# changes only with them.
+SEARCHED_FIELDS = ("statement", "summary", "claimant_id", "language")
+
+
 @receiver(pre_save, sender=Claim)
 def on_claim_saving(sender, instance, raw=False, **kwargs):
-    # The page under the old address goes too if the slug changes.
     if not raw and instance.pk:
-        instance.slug_before = Claim.objects.slug_of(instance.pk)
+        saved = Claim.objects.filter(pk=instance.pk).values("slug", *SEARCHED_FIELDS)
+        instance.saved_before = saved.first()
 
 
 @receiver(post_save, sender=Claim)
 def on_claim_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
+    if raw:
+        return
+    before = getattr(instance, "saved_before", None) or {}
+    # A rebuild stems the archived text of every source again: not for a
+    # change of status or verdict, which a reviewer makes many of at once.
+    if any(getattr(instance, name) != before.get(name) for name in SEARCHED_FIELDS):
         search.refresh([instance.pk])
-        before = getattr(instance, "slug_before", None)
-        caching.claims_changed_on_commit(instance.slug, before)
+    # The page under the old address goes too if the slug changes.
+    caching.claims_changed_on_commit(instance.slug, before.get("slug"))
 
 
 @receiver(post_delete, sender=Claim)

@@ -10,12 +10,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from claims import search
+from claims import search, services
 from claims.filters import ClaimFilter
-from claims.models import Capture, Claim, Source
+from claims.models import Capture, Claim, Rating, Source
 from claims.paginators import CappedPaginator, SearchPaginator
 from claims.search import MARK_START
 from claims.views import listed_claims
@@ -271,6 +272,38 @@ def test_renaming_a_party_updates_the_claims_it_made(make_claim, make_party, cli
     party.name = "Verteidigungsministerium"
     party.save()
     assert found(client, "Verteidigungsministerium") == [claim.slug]
+
+
+def test_status_and_verdict_changes_leave_the_vector_alone(make_claim, make_party):
+    """Only the statement, summary, claimant and language are in it: a rebuild
+    for a reviewer's change would stem every source's archived text again."""
+    claim = make_claim(status=Status.IN_REVIEW, statement="Kupjansk fiel.")
+    reviewer = User.objects.get(username="workflow-robot")
+    Claim.objects.filter(pk=claim.pk).update(search_vector=None)
+
+    services.set_verdict(
+        claim=claim,
+        reviewer=reviewer,
+        rating=Rating.objects.get(slug="false"),
+        note="Nein.",
+    )
+    services.change_status(claim=claim, user=reviewer, status=Status.PUBLISHED)
+    assert vector_of(claim) == ""
+
+    claim.refresh_from_db()
+    claim.summary = "Satellitenbilder widersprechen."
+    claim.save()
+    assert "'satellitenbild'" in vector_of(claim)
+
+    Claim.objects.filter(pk=claim.pk).update(search_vector=None)
+    claim.claimant = make_party("Generalstab")
+    claim.save()
+    assert "'generalstab'" in vector_of(claim)
+
+    Claim.objects.filter(pk=claim.pk).update(search_vector=None)
+    claim.language = "en"
+    claim.save()
+    assert "'kupjansk'" in vector_of(claim)
 
 
 def test_only_a_new_name_rebuilds_the_claims_of_a_party(make_claim, make_party):
