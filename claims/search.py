@@ -59,8 +59,6 @@ CONFIGS = {
 # How much archived text of each source goes into a claim's vector; a
 # tsvector holds at most 1 MB.
 ARCHIVED_TEXT_LIMIT = 100_000
-# Claims per background refresh task (refresh_in_batches).
-REFRESH_BATCH = 100
 # The search index (migration 0012): the language beside the vector, so that
 # each language's branch of a search is one index condition and no match's
 # vector is read again to check it. Without a pending list (migration 0011).
@@ -196,8 +194,8 @@ def refresh_soon(claim_id):
 
 
 def refresh_in_batches(claim_ids):
-    """Refresh many claims' vectors in background tasks, REFRESH_BATCH claims
-    to a task, once the change commits: the claims of a renamed claimant.
+    """Refresh many claims' vectors in background tasks, SEARCH_REFRESH_BATCH
+    claims to a task, once the change commits: the claims of a renamed claimant.
     Done in the editor's request, the one UPDATE stemmed the archived text of
     every source of every claim again (1.3 s for a party's 242 claims in the
     synthetic data, minutes with full articles) and held all their rows.
@@ -213,8 +211,9 @@ def refresh_in_batches(claim_ids):
 
     def queue():
         try:
-            for start in range(0, len(claim_ids), REFRESH_BATCH):
-                batch = claim_ids[start : start + REFRESH_BATCH]
+            size = settings.SEARCH_REFRESH_BATCH
+            for start in range(0, len(claim_ids), size):
+                batch = claim_ids[start : start + size]
                 # No waiting for archived copies: the rename is what changed.
                 refresh_search.delay(batch, settings.SEARCH_REFRESH_MAX_WAIT)
         except Exception:

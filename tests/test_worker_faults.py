@@ -1,4 +1,5 @@
-"""Faults: a worker killed mid-capture, and a broker down when a source is saved.
+"""Faults: a worker killed mid-capture, and a broker down when a source is saved
+or a party renamed.
 
 These run real `celery worker` processes against the test database and Redis.
 """
@@ -185,6 +186,33 @@ def test_source_saved_while_the_broker_is_down_is_captured_by_the_sweep(
     capture.refresh_from_db()
     assert capture.attempts == 1
     assert capture.title == "Wowtschansk"
+
+
+def test_party_renamed_while_the_broker_is_down_is_searchable_at_once(
+    transactional_db, make_claim, make_party, tmp_path
+):
+    party = make_party("Generalstab")
+    claim = make_claim(claimant=party)
+    renamed = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from claims.models import Party;"
+            f"p = Party.objects.get(pk={party.pk});"
+            "p.name = 'Verteidigungsministerium'; p.save()",
+        ],
+        cwd=ROOT,
+        env=project_env(tmp_path, REDIS_URL="redis://127.0.0.1:1/0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert renamed.returncode == 0, renamed.stderr
+    assert "Broker unreachable; 1 claims searchable at once." in renamed.stderr
+    found = Claim.objects.filter(search.matches("Verteidigungsministerium"))
+    assert list(found.values_list("pk", flat=True)) == [claim.pk]
 
 
 def test_beat_schedule_names_real_tasks():
