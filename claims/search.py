@@ -196,9 +196,8 @@ def refresh_soon(claim_id):
 def refresh_in_batches(claim_ids):
     """Refresh many claims' vectors in background tasks, SEARCH_REFRESH_BATCH
     claims to a task, once the change commits: the claims of a renamed claimant.
-    Done in the editor's request, the one UPDATE stemmed the archived text of
-    every source of every claim again (1.3 s for a party's 242 claims in the
-    synthetic data, minutes with full articles) and held all their rows.
+    In the editor's request, the one UPDATE re-stemmed the archived text of
+    every source of every claim and held all their rows (docs/decisions.md).
     A delay of 0 refreshes at once, in the current transaction."""
     from django.conf import settings
 

@@ -303,6 +303,10 @@ SEARCH_REFRESH_DELAY = envint("SEARCH_REFRESH_DELAY", 5)
 SEARCH_REFRESH_MAX_WAIT = envint("SEARCH_REFRESH_MAX_WAIT", 60)
 # Claims per task when many are rebuilt at once (a claimant renamed).
 SEARCH_REFRESH_BATCH = envint("SEARCH_REFRESH_BATCH", 100)
+if SEARCH_REFRESH_BATCH < 1:
+    raise ImproperlyConfigured(
+        f"SEARCH_REFRESH_BATCH must be 1 or more, not {SEARCH_REFRESH_BATCH}"
+    )
 
 # Celery is set up to lose nothing: a task is acknowledged only when it has
 # run, is requeued when its worker dies, and each worker takes one at a time.

@@ -67,6 +67,10 @@ def test_urls_switch_to_postgres_and_redis():
         ),
         ({"DEBUG": "false"}, "SECRET_KEY must be set when DEBUG is off."),
         ({"ALLOWED_HOSTS": "factcheck.example.org"}, "DEBUG is on while ALLOWED_HOSTS"),
+        (
+            {"SEARCH_REFRESH_BATCH": "0"},
+            "SEARCH_REFRESH_BATCH must be 1 or more, not 0",
+        ),
     ],
 )
 def test_wrong_settings_fail_loudly(env, message):
