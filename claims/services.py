@@ -513,6 +513,7 @@ def health() -> dict:
         "database": check(lambda: Claim.objects.exists()),
         "redis": check(ping_redis) if settings.REDIS_URL else {"ok": True},
         "worker": last_seen("worker:"),
+        "search_worker": last_seen("search-worker:"),
         "beat": last_seen("beat"),
     }
     return {"ok": all(part["ok"] for part in checks.values()), "checks": checks}

@@ -39,6 +39,12 @@ def heartbeat() -> None:
     services.record_heartbeat(f"worker:{heartbeat.request.hostname}")
 
 
+@shared_task(ignore_result=True, expires=60)
+def search_heartbeat() -> None:
+    """Scheduled by beat on the search queue: a worker takes search rebuilds."""
+    services.record_heartbeat(f"search-worker:{search_heartbeat.request.hostname}")
+
+
 @before_task_publish.connect(sender="claims.tasks.heartbeat")
 def beat_checks_in(**kwargs) -> None:
     # Only beat publishes the heartbeat task, so this runs in beat's process.

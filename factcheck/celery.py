@@ -22,11 +22,15 @@ def search_queue():
     return f"{app.conf.task_default_queue}.search"
 
 
+SEARCH_TASKS = {"claims.tasks.refresh_search", "claims.tasks.search_heartbeat"}
+
+
 def route(name, args, kwargs, options, task=None, **extra):
     """Search rebuilds have a queue of their own, so that a worker for them
     alone keeps them from taking the capture workers' slots (docs/decisions.md,
-    Workers). Everything else goes to the default queue."""
-    if name == "claims.tasks.refresh_search":
+    Workers); its heartbeat goes there too. Everything else goes to the
+    default queue."""
+    if name in SEARCH_TASKS:
         return {"queue": search_queue()}
     return None
 

@@ -449,11 +449,17 @@ AXES_CLIENT_IP_CALLABLE = "factcheck.client_ip.client_ip"
 DBBACKUP_CLEANUP_KEEP = envint("BACKUP_KEEP", 10)
 DBBACKUP_SEND_EMAIL = False
 
-# Health: a worker and beat must have checked in within this many seconds.
+# Health: a worker, a worker of the search queue and beat must have checked
+# in within this many seconds.
 HEARTBEAT_INTERVAL = envint("HEARTBEAT_SECONDS", 30)
 HEARTBEAT_STALE_AFTER = HEARTBEAT_INTERVAL * 4
 CELERY_BEAT_SCHEDULE["heartbeat"] = {
     "task": "claims.tasks.heartbeat",
+    "schedule": HEARTBEAT_INTERVAL,
+}
+# The same for the workers of the search queue (factcheck.celery.route).
+CELERY_BEAT_SCHEDULE["search-heartbeat"] = {
+    "task": "claims.tasks.search_heartbeat",
     "schedule": HEARTBEAT_INTERVAL,
 }
 

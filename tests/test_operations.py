@@ -21,11 +21,17 @@ from tests.conftest import add_source, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def beat_and_worker(seconds_ago=0):
-    moment = timezone.now() - datetime.timedelta(seconds=seconds_ago)
+def beat_and_worker(seconds_ago=0, search_seconds_ago=None):
+    now = timezone.now()
+    moment = now - datetime.timedelta(seconds=seconds_ago)
     Heartbeat.objects.update_or_create(name="beat", defaults={"seen_at": moment})
     Heartbeat.objects.update_or_create(
         name="worker:w1@host", defaults={"seen_at": moment}
+    )
+    if search_seconds_ago is not None:
+        moment = now - datetime.timedelta(seconds=search_seconds_ago)
+    Heartbeat.objects.update_or_create(
+        name="search-worker:search@host", defaults={"seen_at": moment}
     )
 
 
@@ -37,9 +43,8 @@ def test_healthz_is_200_when_everything_is_up(db, client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert {body[part]["ok"] for part in ("database", "redis", "worker", "beat")} == {
-        True
-    }
+    parts = ("database", "redis", "worker", "search_worker", "beat")
+    assert {body[part]["ok"] for part in parts} == {True}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -53,6 +58,17 @@ def test_healthz_is_503_when_worker_and_beat_are_silent(db, client, settings):
     assert body["status"] == "down"
     assert body["worker"]["ok"] is False and body["beat"]["ok"] is False
     assert body["worker"]["seconds_ago"] > settings.HEARTBEAT_STALE_AFTER
+
+
+def test_healthz_is_503_when_no_worker_takes_search_rebuilds(db, client, settings):
+    beat_and_worker(search_seconds_ago=settings.HEARTBEAT_STALE_AFTER + 5)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["worker"]["ok"] is True and body["beat"]["ok"] is True
+    assert body["search_worker"]["ok"] is False
 
 
 def test_healthz_is_503_when_redis_is_down(db, client, settings):
@@ -128,13 +144,17 @@ def get_healthz(port, web):
 
 
 def test_worker_and_beat_check_in(celery_worker):
-    from claims.tasks import heartbeat
+    from claims.tasks import heartbeat, search_heartbeat
 
     heartbeat.delay()  # publishing is what beat does; running it, a worker
+    search_heartbeat.delay()  # on the search queue
 
     wait_for(lambda: Heartbeat.objects.filter(name__startswith="worker:").exists())
+    searching = Heartbeat.objects.filter(name__startswith="search-worker:")
+    wait_for(searching.exists)
     assert Heartbeat.objects.filter(name="beat").exists()
-    assert services.health()["checks"]["worker"]["ok"] is True
+    checks = services.health()["checks"]
+    assert checks["worker"]["ok"] is True and checks["search_worker"]["ok"] is True
 
 
 # Structured logs

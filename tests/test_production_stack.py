@@ -376,6 +376,7 @@ def test_stack_archives_a_cited_page_serves_it_and_reports_its_health(
     status, health = stack.health()
     assert health["status"] == "ok"
     assert health["worker"]["ok"] and health["beat"]["ok"]
+    assert health["search_worker"]["ok"]
     services = ("web", "worker", "search-worker", "beat")
     checks = {name: stack.health_check(name) for name in services}
     for name, check in checks.items():
