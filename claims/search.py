@@ -176,45 +176,48 @@ def refresh_soon(claim_id):
 
     from .tasks import refresh_search
 
-    delay = settings.SEARCH_REFRESH_DELAY
-    if not delay:
-        refresh([claim_id])
-        return
-
     def queue():
-        try:
-            if cache.add(refresh_key(claim_id), 1, timeout=refresh_key_seconds()):
-                refresh_search.apply_async(([claim_id], delay), countdown=delay)
-        except Exception:
-            logger.warning("Redis unreachable; claim %s searchable at once.", claim_id)
-            refresh([claim_id])
+        delay = settings.SEARCH_REFRESH_DELAY
+        if cache.add(refresh_key(claim_id), 1, timeout=refresh_key_seconds()):
+            refresh_search.apply_async(([claim_id], delay), countdown=delay)
 
-    if enabled():
-        transaction.on_commit(queue)
+    refresh_after_commit([claim_id], queue)
 
 
 def refresh_in_batches(claim_ids):
     """Refresh many claims' vectors in background tasks, SEARCH_REFRESH_BATCH
     claims to a task, once the change commits: the claims of a renamed claimant.
     In the editor's request, the one UPDATE re-stemmed the archived text of
-    every source of every claim and held all their rows (docs/decisions.md).
-    A delay of 0 refreshes at once, in the current transaction."""
+    every source of every claim and held all their rows (docs/decisions.md)."""
     from django.conf import settings
 
     from .tasks import refresh_search
 
     claim_ids = list(claim_ids)
+
+    def queue():
+        size = settings.SEARCH_REFRESH_BATCH
+        for start in range(0, len(claim_ids), size):
+            # No waiting for archived copies: the rename is what changed.
+            batch = claim_ids[start : start + size]
+            refresh_search.delay(batch, settings.SEARCH_REFRESH_MAX_WAIT)
+
+    refresh_after_commit(claim_ids, queue)
+
+
+def refresh_after_commit(claim_ids, queue):
+    """Call `queue()` to hand the claims' refresh to the workers once the change
+    commits; refresh at once, in the current transaction, when
+    SEARCH_REFRESH_DELAY is 0, and after the commit when Redis is unreachable."""
+    from django.conf import settings
+
     if not settings.SEARCH_REFRESH_DELAY:
         refresh(claim_ids)
         return
 
-    def queue():
+    def queue_or_refresh():
         try:
-            size = settings.SEARCH_REFRESH_BATCH
-            for start in range(0, len(claim_ids), size):
-                batch = claim_ids[start : start + size]
-                # No waiting for archived copies: the rename is what changed.
-                refresh_search.delay(batch, settings.SEARCH_REFRESH_MAX_WAIT)
+            queue()
         except Exception:
             logger.warning(
                 "Broker unreachable; %d claims searchable at once.", len(claim_ids)
@@ -222,7 +225,7 @@ def refresh_in_batches(claim_ids):
             refresh(claim_ids)
 
     if enabled() and claim_ids:
-        transaction.on_commit(queue)
+        transaction.on_commit(queue_or_refresh)
 
 
 def refresh_queued(claim_ids, waited=0):
