@@ -2,7 +2,8 @@
 and templates? CPU time of the page's source list fetched and rendered the
 project's way (the ORM with its prefetches, templates/claims/_source_list.html)
 and by hand (one SQL join read as tuples, the markup written with str.format
-and html.escape), same markup, checked.
+and html.escape), same markup, checked; and PostgreSQL's own time for the
+join, which comes on top on the same CPUs.
 
     DATABASE_URL=… .venv/bin/python -m bench.floor <slug>
 
@@ -12,6 +13,7 @@ This measures a floor; the project does not render pages this way
 """
 
 import html
+import statistics
 import sys
 
 import django
@@ -55,6 +57,18 @@ def fetch_rows(slug):
     with connection.cursor() as cursor:
         cursor.execute(SOURCES_SQL, [slug])
         return cursor.fetchall()
+
+
+def postgres_ms(slug, runs=7):
+    """PostgreSQL's own time for the join, planning and execution, by
+    EXPLAIN ANALYZE in this connection (warm: the median of `runs`)."""
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {SOURCES_SQL}", [slug])
+            plan = cursor.fetchone()[0][0]
+            times.append(plan["Planning Time"] + plan["Execution Time"])
+    return statistics.median(times)
 
 
 def by_hand(rows):
@@ -120,7 +134,9 @@ def by_hand(rows):
     return "\n".join(parts)
 
 
-def main(slug):
+def figures(slug, requests=300):
+    """CPU ms of the source list's fetch and markup, both ways, and
+    PostgreSQL's ms for the join; raises if the two give different markup."""
     translation.activate("en")
     template = get_template("claims/_source_list.html")
 
@@ -132,16 +148,35 @@ def main(slug):
     claim = orm_fetch()
     rows = fetch_rows(slug)
     django_html = template.render({"claim": claim})
-    assert squeezed(django_html) == squeezed(by_hand(rows)), "the two lists differ"
-    print(f"{slug}: {len(rows)} sources, the same markup both ways")
-    figures = {
-        "ORM fetch (the page's 4 queries, models)": orm_fetch,
-        "one SQL join, tuples": lambda: fetch_rows(slug),
-        "source list, Django template": lambda: template.render({"claim": claim}),
-        "source list, by hand": lambda: by_hand(rows),
+    if squeezed(django_html) != squeezed(by_hand(rows)):
+        raise AssertionError("the two source lists differ")
+    timed = {
+        "orm": orm_fetch,
+        "join": lambda: fetch_rows(slug),
+        "template": lambda: template.render({"claim": claim}),
+        "by hand": lambda: by_hand(rows),
     }
-    for name, function in figures.items():
-        print(f"{name}: CPU {cpu_ms(function, 300):.2f} ms")
+    return {
+        "sources": len(rows),
+        **{name: cpu_ms(function, requests) for name, function in timed.items()},
+        "join in postgresql": postgres_ms(slug),
+    }
+
+
+LABELS = {
+    "orm": "fetch, ORM (the page's 4 queries, models): CPU",
+    "join": "fetch, one SQL join (tuples): CPU",
+    "template": "source list, Django template: CPU",
+    "by hand": "source list, by hand: CPU",
+    "join in postgresql": "the join in PostgreSQL (EXPLAIN ANALYZE)",
+}
+
+
+def main(slug):
+    results = figures(slug)
+    print(f"{slug}: {results.pop('sources')} sources, the same markup both ways")
+    for name, milliseconds in results.items():
+        print(f"{LABELS[name]}: {milliseconds:.2f} ms")
 
 
 if __name__ == "__main__":

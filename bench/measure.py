@@ -2,6 +2,7 @@
 benchmark database in the environment). Prints one JSON object.
 
     python -m bench.measure queries|search|admin|search-pages
+    python -m bench.measure uncached-page <slug>   (with PUBLIC_CACHE_SECONDS=0)
 """
 
 import json
@@ -227,12 +228,30 @@ def admin_pages():
     return {"runs": runs, "pages": results}
 
 
+def uncached_page(slug, requests=300):
+    """Where an uncached claim page's CPU time goes, in this process: /ping and
+    the page through the WSGI handler, the page's parts (bench.profile), and
+    its source list done by hand (bench.floor)."""
+    from django.core.wsgi import get_wsgi_application
+
+    from bench import floor, profile
+
+    app = get_wsgi_application()
+    return {
+        "ping": profile.per_request(app, "/ping", requests)[2],
+        "page": profile.per_request(app, f"/claims/{slug}/", requests)[2],
+        "split": profile.split_claim_page(slug, requests),
+        "floor": floor.figures(slug, requests),
+    }
+
+
 if __name__ == "__main__":
-    what = sys.argv[1]
+    what, *arguments = sys.argv[1:]
     result = {
         "queries": queries,
         "search": search_latency,
         "admin": admin_pages,
         "search-pages": search_pages,
-    }[what]()
+        "uncached-page": uncached_page,
+    }[what](*arguments)
     print(json.dumps(result))

@@ -48,6 +48,8 @@ def cpu_ms(function, requests):
 
 
 def split_claim_page(slug, requests):
+    """CPU ms of a claim page's queries (with the models they build), of its
+    context and of its template."""
     from django.template.loader import render_to_string
     from django.test import RequestFactory
 
@@ -62,13 +64,26 @@ def split_claim_page(slug, requests):
     view.setup(RequestFactory().get(f"/claims/{slug}/"), slug=slug)
     view.object = fetch()
     context = view.get_context_data(object=view.object)
-    print(f"{slug} queries and models: CPU {cpu_ms(fetch, requests):.2f} ms")
-    context_ms = cpu_ms(lambda: view.get_context_data(object=view.object), requests)
-    print(f"{slug} context: CPU {context_ms:.2f} ms")
-    template_ms = cpu_ms(
-        lambda: render_to_string(view.template_name, context, view.request), requests
-    )
-    print(f"{slug} template: CPU {template_ms:.2f} ms")
+    return {
+        "queries and models": cpu_ms(fetch, requests),
+        "context": cpu_ms(lambda: view.get_context_data(object=view.object), requests),
+        "template": cpu_ms(
+            lambda: render_to_string(view.template_name, context, view.request),
+            requests,
+        ),
+    }
+
+
+def per_request(app, path, requests):
+    """Status, size, and CPU and wall time (ms) per request of `path`."""
+    for _ in range(10):
+        status, size = call(app, path)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(requests):
+        call(app, path)
+    cpu = (time.process_time() - cpu) / requests * 1000
+    wall = (time.perf_counter() - wall) / requests * 1000
+    return status, size, cpu, wall
 
 
 def main(argv=None):
@@ -82,16 +97,11 @@ def main(argv=None):
     if args.claim:
         args.paths = ["/ping", f"/claims/{args.claim}/", *args.paths]
     for path in args.paths:
-        for _ in range(10):
-            status, size = call(app, path)
-        cpu, wall = time.process_time(), time.perf_counter()
-        for _ in range(args.requests):
-            call(app, path)
-        cpu = (time.process_time() - cpu) / args.requests * 1000
-        wall = (time.perf_counter() - wall) / args.requests * 1000
+        status, size, cpu, wall = per_request(app, path, args.requests)
         print(f"{path}: {status}, {size} bytes, CPU {cpu:.2f} ms, wall {wall:.2f} ms")
     if args.claim:
-        split_claim_page(args.claim, args.requests)
+        for part, cpu in split_claim_page(args.claim, args.requests).items():
+            print(f"{args.claim} {part}: CPU {cpu:.2f} ms")
     if args.cprofile:
         profile = cProfile.Profile()
         profile.runcall(lambda: [call(app, args.paths[-1]) for _ in range(100)])
