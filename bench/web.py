@@ -6,7 +6,9 @@ measured in the same run. Writes its figures to docs/benchmarks.md.
 
 1. Public pages under load: gunicorn (production settings, Redis cache) and
    wrk from another process. Baseline: /ping, a constant answer through the same
-   stack and middleware.
+   stack and middleware. Then the uncached claim page part by part, in one
+   process (bench.measure uncached-page), against what 0.3 × the baseline
+   allows.
 2. Queries per page at 10 and at 1,000 claims.
 3. Search: 200 German and English queries over the synthetic claims, full-text
    search against the same queries as case-insensitive substring matching.
