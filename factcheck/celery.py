@@ -23,16 +23,25 @@ def search_queue():
 
 
 SEARCH_TASKS = {"claims.tasks.refresh_search", "claims.tasks.search_heartbeat"}
+HEARTBEATS = {"claims.tasks.heartbeat", "claims.tasks.search_heartbeat"}
+# With Redis, kombu keeps a list per priority step (0, 3, 6, 9) and takes from
+# 0, the highest, first; the embedded broker has no priorities.
+HEARTBEAT_PRIORITY = 0
+JOB_PRIORITY = 6
 
 
 def route(name, args, kwargs, options, task=None, **extra):
     """Search rebuilds have a queue of their own, so that a worker for them
     alone keeps them from taking the capture workers' slots (docs/decisions.md,
     Workers); its heartbeat goes there too. Everything else goes to the
-    default queue."""
-    if name in SEARCH_TASKS:
-        return {"queue": search_queue()}
-    return None
+    default queue.
+
+    Heartbeats go ahead of the jobs already queued, so that a worker working
+    through a backlog still checks in once a task of its ends: a backlog must
+    not make a working worker look dead to /healthz."""
+    queue = search_queue() if name in SEARCH_TASKS else app.conf.task_default_queue
+    priority = HEARTBEAT_PRIORITY if name in HEARTBEATS else JOB_PRIORITY
+    return {"queue": queue, "priority": priority}
 
 
 app.conf.task_routes = (route,)

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from claims import services
 from claims.models import Capture, Heartbeat
+from tests.capture_servers import Server, respond
 from tests.conftest import add_source, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,6 +157,40 @@ def test_worker_and_beat_check_in(celery_worker):
     assert Heartbeat.objects.filter(name="beat").exists()
     checks = services.health()["checks"]
     assert checks["worker"]["ok"] is True and checks["search_worker"]["ok"] is True
+
+
+def test_a_worker_with_a_backlog_still_checks_in(
+    celery_worker, make_claim, capture_settings
+):
+    """The heartbeat goes ahead of the jobs already queued, so /healthz does
+    not call a worker stale (and an orchestrator restart web) while it works
+    through thousands of captures."""
+    from claims.tasks import heartbeat
+
+    capture_settings.CAPTURE_PER_HOST_CONCURRENCY = 4  # none postponed
+
+    def slow_article(handler):
+        time.sleep(0.5)
+        page = b"<html><title>Kurachowe</title><body><p>Lage unklar.</p></body>"
+        respond(page, headers=[("Content-Type", "text/html")])(handler)
+
+    with Server({"/article": slow_article}) as server:
+        claim = make_claim()
+        for number in range(24):  # 4 at once: 3 s of work
+            add_source(claim, url=server.url(f"/article?{number}"))
+        heartbeat.delay()
+
+        def backlog_done():
+            """every capture finished"""
+            done = [Capture.State.SUCCEEDED, Capture.State.FAILED]
+            return not Capture.objects.exclude(state__in=done).exists()
+
+        wait_for(backlog_done, timeout=60)
+    seen_at = Heartbeat.objects.get(name__startswith="worker:").seen_at
+    captures = Capture.objects.all()
+    assert {capture.state for capture in captures} == {Capture.State.SUCCEEDED}
+    # In the order queued, the heartbeat would wait for 20 captures to start.
+    assert captures.filter(finished_at__gt=seen_at).count() >= 12
 
 
 # Structured logs

@@ -33,8 +33,8 @@ def wait_until_ready(tmp_path, name):
 
 
 def test_search_rebuilds_are_routed_to_the_search_queue():
-    assert route("claims.tasks.refresh_search", [], {}, {}) == {"queue": SEARCH_QUEUE}
-    assert route("claims.tasks.capture_source", [], {}, {}) is None
+    assert route("claims.tasks.refresh_search", [], {}, {})["queue"] == SEARCH_QUEUE
+    assert route("claims.tasks.capture_source", [], {}, {})["queue"] == TEST_QUEUE
 
 
 def test_only_a_worker_for_the_search_queue_rebuilds_vectors(
