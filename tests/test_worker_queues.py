@@ -37,6 +37,18 @@ def test_search_rebuilds_are_routed_to_the_search_queue():
     assert route("claims.tasks.capture_source", [], {}, {})["queue"] == TEST_QUEUE
 
 
+def test_each_queues_heartbeat_goes_ahead_of_its_jobs():
+    """With Redis, 0 is the highest priority (test_operations has a worker
+    check in ahead of a backlog of captures)."""
+    for heartbeat, job in [
+        ("claims.tasks.heartbeat", "claims.tasks.capture_source"),
+        ("claims.tasks.search_heartbeat", "claims.tasks.refresh_search"),
+    ]:
+        ahead, behind = route(heartbeat, [], {}, {}), route(job, [], {}, {})
+        assert ahead["queue"] == behind["queue"]
+        assert ahead["priority"] < behind["priority"]
+
+
 def test_only_a_worker_for_the_search_queue_rebuilds_vectors(
     transactional_db, settings, make_claim, tmp_path
 ):
