@@ -29,10 +29,9 @@ from django.utils.formats import get_format  # noqa: E402
 from django.utils.translation import gettext  # noqa: E402
 
 from bench.engines import squeezed  # noqa: E402
-from bench.profile import cpu_ms  # noqa: E402
+from bench.profile import cpu_ms, fetch_claim  # noqa: E402
 from claims.models import Source  # noqa: E402
-from claims.templatetags.claims import LIVE_STATUS  # noqa: E402
-from claims.views import reviewed_claims  # noqa: E402
+from claims.templatetags.claims import GONE_WITHOUT_COPY, LIVE_STATUS  # noqa: E402
 
 SOURCES_SQL = """
 SELECT s.stance, p.name, s.url, s.title, s.publisher, s.published_on, s.quote,
@@ -102,7 +101,9 @@ def by_hand(rows):
             meta = escape(publisher or unknown)
             if published_on:
                 meta += " · " + escape(dateformat.format(published_on, date_format))
-            if copy is None:
+            if copy is None and live == "gone":
+                archive = f'<span class="live live--gone">{escape(str(GONE_WITHOUT_COPY))}</span>'
+            elif copy is None:
                 archive = '<span class="muted">{}</span>'.format(
                     escape(gettext("Archived copy: not yet available."))
                 )
@@ -140,18 +141,13 @@ def figures(slug, requests=300):
     translation.activate("en")
     template = get_template("claims/_source_list.html")
 
-    def orm_fetch():
-        claim = reviewed_claims().get(slug=slug)
-        claim.sources.all()
-        return claim
-
-    claim = orm_fetch()
+    claim = fetch_claim(slug)
     rows = fetch_rows(slug)
     django_html = template.render({"claim": claim})
     if squeezed(django_html) != squeezed(by_hand(rows)):
         raise AssertionError("the two source lists differ")
     timed = {
-        "orm": orm_fetch,
+        "orm": lambda: fetch_claim(slug),
         "join": lambda: fetch_rows(slug),
         "template": lambda: template.render({"claim": claim}),
         "by hand": lambda: by_hand(rows),

@@ -420,6 +420,7 @@ def render_parts(load, parts, machine):
     ping = cpus * 1000 / load["baseline uncached"]["rps"]
     page = cpus * 1000 / load["claim page uncached"]["rps"]
     allowed = ping / 0.3
+    left = allowed - ping  # for the page's own work beyond /ping's
     by_hand = floor["join"] + floor["by hand"] + floor["join in postgresql"]
     return [
         SECTIONS[1],
@@ -434,7 +435,7 @@ def render_parts(load, parts, machine):
         f"Under wrk above, the {cpus} CPUs spent {ping:.2f} ms per /ping request "
         f"({cpus} CPUs ÷ requests/s) and {page:.2f} ms per uncached claim page. "
         "0.3 × baseline allows "
-        f"{allowed:.2f} ms per request: {allowed - ping:.2f} ms for the page's own "
+        f"{allowed:.2f} ms per request: {left:.2f} ms for the page's own "
         "work beyond what /ping costs.",
         "",
         f"The page's source list ({floor['sources']} sources) fetched and written "
@@ -450,8 +451,8 @@ def render_parts(load, parts, machine):
         "",
         f"Written by hand, the source list alone takes {by_hand:.2f} ms (this "
         "process's CPU and PostgreSQL's time for the join), "
-        f"{'more' if by_hand > allowed - ping else 'less'} than the "
-        f"{allowed - ping:.2f} ms that 0.3 × leaves, before the rest of the page. "
+        f"{'more' if by_hand > left else 'less'} than the "
+        f"{left:.2f} ms that 0.3 × leaves, before the rest of the page. "
         '"What the profiles showed" above says what was tried, and why the '
         "project keeps Django's way.",
     ]
