@@ -27,12 +27,13 @@ class EstimatedCountPaginator(Paginator):
 
 
 class SearchPaginator(Paginator):
-    """Pages of search results. With `many` matches or more, a page is
-    fetched in two queries: the page's ids, in the results' order, then those
-    rows with everything the list shows of them. In one query PostgreSQL
-    joins the claimant and the verdict to every match and sorts thousands of
-    wide rows to keep a page of them (docs/benchmarks.md); with fewer matches
-    the second query costs more than it saves."""
+    """Pages of search results, counted exactly (the API's). With `many`
+    matches or more, a page is fetched in two queries: the page's ids, in the
+    results' order, then those rows with everything the list shows of them.
+    In one query PostgreSQL joins the claimant and the verdict to every match
+    and sorts thousands of wide rows to keep a page of them
+    (docs/benchmarks.md); with fewer matches the second query costs more than
+    it saves."""
 
     many = 1000
 
@@ -43,26 +44,36 @@ class SearchPaginator(Paginator):
         return super()._get_page(object_list, *args, **kwargs)
 
 
-class CappedPaginator(SearchPaginator):
-    """Counts at most `cap` results: a search that matches half the archive
-    needs no exact count to show its first pages ("1,000+ claims")."""
+class CappedPaginator(Paginator):
+    """Pages of search results, counted up to `cap`: a search that matches half
+    the archive needs no exact count to show its first pages ("More than
+    1,000 claims"), and no page past the cap exists. So one query fetches the
+    ids of the first `cap` + 1 results, in their order, which gives both the
+    count and every page's ids; a page then fetches its rows by id. Counting
+    in a query of its own cost more (docs/benchmarks.md)."""
 
     cap = 1000
 
     @cached_property
-    def counted(self):
-        # Without the ordering and the computed columns: counting needs
-        # neither the rank nor the snippet of a thousand matches.
-        matches = self.object_list.order_by().values("pk")
-        return matches[: self.cap + 1].count()
+    def ranked_ids(self):
+        return list(self.object_list.values_list("pk", flat=True)[: self.cap + 1])
 
     @property
     def count(self):
-        return min(self.counted, self.cap)
+        return min(len(self.ranked_ids), self.cap)
 
     @property
     def capped(self):
-        return self.counted > self.cap
+        return len(self.ranked_ids) > self.cap
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:  # as Django's page() ends the last
+            top = self.count
+        ids = self.ranked_ids[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
 class RememberedCountPaginator(Paginator):

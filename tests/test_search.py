@@ -541,12 +541,13 @@ def test_snippets_are_stemmed_in_each_claims_language(make_claim, client):
     assert "<mark>Війна</mark>" in snippet_of(client, "Війна")  # word for word
 
 
-def test_pages_past_the_cap_are_fetched_as_ids_then_rows(
+def test_a_search_is_counted_and_paged_from_one_query_of_ranked_ids(
     make_claim, client, monkeypatch, django_assert_num_queries
 ):
-    """With `many` matches or more a page is fetched as ids first, then rows:
-    the pages must be those that one query gives, in order, with their snippets,
-    claimants and verdicts, and no draft."""
+    """The list's search results come from one query for the first `cap` + 1
+    ids in their order, which gives the count and every page; a page then
+    fetches its rows by id. The pages must be those that one query gives, in
+    order, with their snippets, claimants and verdicts, and no draft."""
     for number in range(7):
         # Ranked by how often the word is in the statement, then by verdict.
         make_claim(
@@ -559,22 +560,30 @@ def test_pages_past_the_cap_are_fetched_as_ids_then_rows(
         return ClaimFilter({"q": "Wuhledar"}, queryset=listed_claims()).qs
 
     in_one_query = [claim.slug for claim in searched()]
-    monkeypatch.setattr(CappedPaginator, "cap", 5)
-    monkeypatch.setattr(CappedPaginator, "many", 5)
-    paginator = CappedPaginator(searched(), 2)
-    assert paginator.capped and paginator.num_pages == 3
+    assert len(in_one_query) == 7
 
+    whole = CappedPaginator(searched(), 3)
+    with django_assert_num_queries(1):
+        assert (whole.count, whole.capped, whole.num_pages) == (7, False, 3)
+    assert [len(whole.page(number)) for number in whole.page_range] == [3, 3, 1]
+
+    monkeypatch.setattr(CappedPaginator, "cap", 5)
+    paginator = CappedPaginator(searched(), 2)
+    with django_assert_num_queries(1):  # the ranked ids, once for every page
+        assert paginator.capped and paginator.count == 5
+        assert paginator.num_pages == 3
     pages = []
     for number in paginator.page_range:
-        with django_assert_num_queries(3):  # ids, rows, their topics
+        with django_assert_num_queries(2):  # rows, their topics
             claims = list(paginator.page(number).object_list)
         with django_assert_num_queries(0):
             assert all(claim.claimant.name and claim.rating.label for claim in claims)
         assert all(MARK_START + "Wuhledar" in claim.snippet for claim in claims)
         pages += [claim.slug for claim in claims]
-    assert len(in_one_query) == 7
     assert pages == in_one_query[:5]
     assert found(client, "Wuhledar") == in_one_query[:5]
+    assert "More than 5 claims" in client.get("/", {"q": "Wuhledar"}).text
+    assert paginator.get_page(99).number == 3
 
     # The API counts every match, and pages them in two steps too.
     monkeypatch.setattr(SearchPaginator, "many", 5)
