@@ -1,7 +1,7 @@
 """Measurements that run inside the project (bench.web starts this with the
 benchmark database in the environment). Prints one JSON object.
 
-    python -m bench.measure queries|search|admin|search-pages
+    python -m bench.measure queries|search|admin|search-pages|search-parts
     python -m bench.measure uncached-page <slug>   (with PUBLIC_CACHE_SECONDS=0)
 """
 
@@ -219,6 +219,48 @@ def search_pages():
     }
 
 
+def search_parts():
+    """Where a search's first page goes, per query of the 200, in this
+    process: CPU for the filter's form, for building the search's queryset
+    and for the whole first page, and the time its queries waited on
+    PostgreSQL. Medians. Not part of `make bench`."""
+    waited = []
+
+    def timing_queries(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited[-1] += (time.perf_counter() - started) * 1000
+
+    def cpu(run):
+        started = time.process_time()
+        run()
+        return (time.process_time() - started) * 1000
+
+    def searched(text):
+        return ClaimFilter({"q": text}, queryset=listed_claims())
+
+    queries = search_queries()
+    warm_up(queries)
+    form = [cpu(lambda t=t: searched(t).form.is_valid()) for t in queries]
+    queryset = [cpu(lambda t=t: searched(t).qs) for t in queries]
+    page = []
+    with connection.execute_wrapper(timing_queries):
+        for text in queries:
+            waited.append(0.0)
+            page.append(cpu(lambda t=text: first_page(searched(t).qs)))
+    return {
+        name: round(statistics.median(values), 1)
+        for name, values in (
+            ("form CPU", form),
+            ("queryset CPU", queryset),
+            ("first page CPU", page),
+            ("first page in PostgreSQL", waited),
+        )
+    }
+
+
 def admin_pages():
     setup_test_environment()
     in_review = Claim.objects.filter(status=Claim.Status.IN_REVIEW).count()
@@ -273,6 +315,7 @@ if __name__ == "__main__":
         "search": search_latency,
         "admin": admin_pages,
         "search-pages": search_pages,
+        "search-parts": search_parts,
         "uncached-page": uncached_page,
     }[what](*arguments)
     print(json.dumps(result))
