@@ -67,13 +67,10 @@ class CappedPaginator(Paginator):
         return len(self.ranked_ids) > self.cap
 
     def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:  # as Django's page() ends the last
-            top = self.count
-        ids = self.ranked_ids[bottom:top]
-        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+        page = super().page(number)  # its slice of object_list is never run
+        ids = self.ranked_ids[page.start_index() - 1 : page.end_index()]
+        page.object_list = self.object_list.filter(pk__in=ids)
+        return page
 
 
 class RememberedCountPaginator(Paginator):
