@@ -342,8 +342,9 @@ CAPTURE_MAX_COUNTDOWN = VISIBILITY_TIMEOUT - CAPTURE_LEASE
 #
 # Without REDIS_URL the broker is a folder that needs no server. Lost messages
 # are harmless either way: the database row is the job, and the sweep
-# re-queues it.
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# re-queues it. (The folder's transport ignores the host; naming one spares
+# the console kombu's warning that none was given.)
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": VISIBILITY_TIMEOUT}
 if not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS |= {

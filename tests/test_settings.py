@@ -39,7 +39,7 @@ def test_defaults_are_embedded_sqlite_and_filesystem_broker(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
-        "filesystem://",
+        "filesystem://localhost/",
         "django.core.cache.backends.locmem.LocMemCache",
     ]
 

@@ -1,0 +1,100 @@
+"""`make run`'s embedded mode end to end: no DATABASE_URL and no REDIS_URL, so
+SQLite and the filesystem broker, with the worker `make run` starts, in a
+process of its own. A source saved in another process is captured."""
+
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.capture_servers import Server, read_records, respond
+from tests.conftest import wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = (
+    b"<html><title>Lagebericht</title><body><p>Pokrowsk, 1. Dezember.</p></body></html>"
+)
+ADD_SOURCE = """
+from claims.models import Claim, Party, Source
+party = Party.objects.create(name="Stadtrat", slug="stadtrat", kind="organisation")
+claim = Claim.objects.create(
+    statement="Die Stadt ist eingenommen.", slug="eingenommen", claimant=party
+)
+Source.objects.create(claim=claim, party=party, stance="asserts", url="{url}")
+"""
+
+pytestmark = pytest.mark.slow
+
+
+def embedded_env(var_dir):
+    """This machine's environment without the suite's PostgreSQL and Redis."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    env |= {"VAR_DIR": str(var_dir), "CAPTURE_ALLOW_NETWORKS": "127.0.0.0/8"}
+    return env
+
+
+def manage(env, *args):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_make_runs_worker_captures_with_sqlite_and_the_filesystem_broker(tmp_path):
+    var_dir = tmp_path / "var"
+    env = embedded_env(var_dir)
+    # What `make setup` does before `make run` starts the worker.
+    (var_dir / "broker").mkdir(parents=True)
+    (var_dir / "broker-control").mkdir()
+    manage(env, "migrate", "--noinput")
+    log = tmp_path / "worker.log"
+    with Server({"/lage": respond(PAGE)}) as server, log.open("w") as output:
+        worker = subprocess.Popen(
+            [Path(sys.executable).with_name("celery"), "-A", "factcheck", "worker"]
+            + ["--beat", "--schedule", str(var_dir / "celerybeat-schedule")],
+            cwd=ROOT,
+            env={**env, "LOG_LEVEL": "WARNING"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            manage(env, "shell", "-c", ADD_SOURCE.format(url=server.url("/lage")))
+            database = contextlib.closing(sqlite3.connect(var_dir / "db.sqlite3"))
+
+            def finished():
+                """the capture left the queue"""
+                assert worker.poll() is None, log.read_text()
+                rows = database.thing.execute(
+                    "SELECT state, error, http_status, warc FROM claims_capture"
+                ).fetchall()
+                return rows if rows and rows[0][0] not in ("pending", "running") else []
+
+            with database:
+                rows = wait_for(finished, timeout=90, interval=0.5)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+
+    [(state, error, status, warc)] = rows
+    assert (state, error, status) == ("succeeded", "", 200)
+    records = read_records(var_dir / "archive" / warc)
+    assert [r.content for r in records if r.type == "response"] == [PAGE]
+    # LOG_LEVEL=WARNING, as `make run` sets it: a newcomer's console shows
+    # Celery's banner and only what needs their attention. Here nothing does
+    # (kombu's "No hostname was supplied" was a warning for nothing).
+    logged = [line for line in log.read_text().splitlines() if line[:4].isdigit()]
+    assert logged == []
