@@ -156,7 +156,7 @@ def run(args, workdir):
     chosen = (args.per_host_concurrency, args.per_host_interval)
     defaults = project_defaults()
     results = {
-        "started": datetime.datetime.now().astimezone(),
+        "started": datetime.datetime.now(datetime.UTC),
         "machine": stack.machine(),
         "services": stack.service_versions(args.postgres, args.redis),
         "commit": git_commit(),
@@ -666,7 +666,7 @@ HISTORY = [
     "",
     "Each run of the harness adds a line here; the tables above show the latest.",
     "",
-    "| date | commit | load | concurrency | per host | baseline | measured "
+    "| date (UTC) | commit | load | concurrency | per host | baseline | measured "
     "| ideal | measured ÷ ideal | baseline ÷ measured | default politeness "
     "| idle child | peak RSS HTML | peak RSS binary "
     "| CPU s used elsewhere during measured |",
