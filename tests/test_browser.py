@@ -206,14 +206,17 @@ def test_on_a_phone_the_list_and_a_claim_fit_the_screen(demo, new_page, console)
 
 
 DESK_LISTS = ["claim", "claiminreview", "source", "capture", "verdictchange"]
+SOURCE_FIELDS = ["url", "party", "stance", "title", "publisher", "published_on"]
+SOURCE_FIELDS += ["quote", "archive", "added_by"]
 
 
-def test_on_a_laptop_the_desks_lists_fit_beside_the_sidebar_and_filters(
+def test_on_a_laptop_the_desks_lists_and_a_claims_sources_fit_the_screen(
     demo, new_page, console
 ):
     """Django keeps headers, foreign keys (a claim's whole statement) and dates
-    on one line, which made the lists several times wider than a 1440-pixel
-    screen leaves them; admin.css lets them wrap."""
+    on one line, which made the lists wider than a 1440-pixel screen leaves
+    them beside the sidebar and filters (admin.css lets them wrap); and the
+    sources' table hid four of its nine columns (they are stacked now)."""
     page = new_page(viewport={"width": 1440, "height": 900})
     log_in(page, demo, "reviewer")
     wider = {}
@@ -229,6 +232,17 @@ def test_on_a_laptop_the_desks_lists_fit_beside_the_sidebar_and_filters(
         if width > shown:
             wider[model] = (width, shown)
     assert wider == {}
+
+    # And a claim's sources show all their fields within the screen.
+    claim = Claim.objects.get(slug=POKROWSK)
+    page.goto(f"{demo}/admin/claims/claim/{claim.pk}/change/")
+    assert not scrolls_sideways(page)
+    out_of_sight = {}
+    for name in SOURCE_FIELDS:
+        box = page.locator(f"#sources-0 .field-{name}").last.bounding_box()
+        if box["x"] + box["width"] > 1440:
+            out_of_sight[name] = box["x"]
+    assert out_of_sight == {}
 
 
 def test_editor_sees_a_capture_finish_without_reloading(demo, page, console):
