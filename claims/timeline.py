@@ -1,13 +1,19 @@
 """The verdict timeline of a claim, drawn as an SVG band: one segment per
-verdict, as long as that verdict stood."""
+verdict, as long as that verdict stood.
+
+Positions are percentages of the band's width, so that the band spans its
+column at any screen width while its labels keep their size (a scaled
+drawing shrank them to 7 pixels on a phone). Each segment is a nested <svg>,
+which clips its label at the segment's end.
+"""
 
 from dataclasses import dataclass
 
 from django.utils import timezone
 
-WIDTH = 640
 HEIGHT = 44
-LABEL_MIN_WIDTH = 110  # narrower segments show their label on hover only
+MIN_WIDTH = 0.5  # per cent: a verdict that stood for minutes is still seen
+LABEL_MIN_WIDTH = 17  # per cent; narrower segments show their label on hover
 
 
 @dataclass
@@ -20,10 +26,6 @@ class Segment:
     def labelled(self):
         return self.width >= LABEL_MIN_WIDTH
 
-    @property
-    def label_x(self):
-        return self.x + 8
-
 
 def draw(claim):
     """Segments for the claim's verdict history (prefetched), or None."""
@@ -34,19 +36,18 @@ def draw(claim):
     span = max((end - start).total_seconds(), 1)
 
     def position(moment):
-        return round((moment - start).total_seconds() / span * WIDTH, 1)
+        return round((moment - start).total_seconds() / span * 100, 2)
 
     ends = [change.changed_at for change in changes[1:]] + [end]
     segments = [
         Segment(
             x=position(change.changed_at),
-            width=max(position(until) - position(change.changed_at), 3),
+            width=max(position(until) - position(change.changed_at), MIN_WIDTH),
             change=change,
         )
         for change, until in zip(changes, ends, strict=True)
     ]
     return {
-        "width": WIDTH,
         "height": HEIGHT,
         "segments": segments,
         "start": start,

@@ -97,6 +97,7 @@ def test_reader_reads_a_claim_its_timeline_and_an_archived_copy(demo, page, cons
     assert page.locator(".badge--large").inner_text() == "Unproven / still disputed"
     assert page.locator(".timeline__item").count() == 1
     assert page.locator(".timeline-chart svg rect").count() == 1
+    assert_band_spans_its_axis_with_readable_labels(page)
     assert "Russia claims both towns" in page.locator(".timeline").inner_text()
     assert page.locator(".sources__stance").all_inner_texts() == ["Asserts", "Disputes"]
 
@@ -110,6 +111,18 @@ def test_reader_reads_a_claim_its_timeline_and_an_archived_copy(demo, page, cons
     assert len(page.locator(".capture__hash code").first.inner_text()) == 64
     frame = page.frame_locator("iframe.capture__frame")
     assert "Militärblogger" in frame.locator("article").inner_text()
+
+
+def assert_band_spans_its_axis_with_readable_labels(page):
+    """The band of a claim's one verdict spans its axis (its stroke a pixel
+    past each end), and its label is 14-pixel type, 16 pixels tall. A drawing
+    scaled to the screen drew it 8 pixels tall on a phone and 24 on a desktop,
+    where the band, kept to its proportions, also stopped short of its axis."""
+    band = page.locator(".timeline-chart rect").bounding_box()
+    axis = page.locator(".timeline-chart__axis").bounding_box()
+    assert band["x"] == pytest.approx(axis["x"], abs=1.5)
+    assert band["width"] == pytest.approx(axis["width"], abs=2.5)
+    assert page.locator(".timeline-chart text").bounding_box()["height"] == 16
 
 
 def test_reader_switches_the_language(demo, page, console):
@@ -192,6 +205,7 @@ def test_on_a_phone_the_list_and_a_claim_fit_the_screen(demo, new_page, console)
 
     phone.goto(f"{demo}/claims/{POKROWSK}/")
     assert phone.locator(".timeline__item").count() == 1
+    assert_band_spans_its_axis_with_readable_labels(phone)
     assert not scrolls_sideways(phone)
     phone.screenshot(path=ARTIFACTS / "phone-claim-page.png", full_page=True)
 

@@ -457,6 +457,47 @@ def test_timeline_is_drawn_as_an_svg_band(pokrowsk, client):
     assert "Unproven / still disputed · " in figure
 
 
+def test_timeline_segments_are_shares_of_the_band_with_whole_labels(
+    pokrowsk, client, now
+):
+    """Percentages, not a scaled drawing: the band spans its column at any
+    width and its labels keep their size; each label is clipped by its own
+    segment rather than cut at a number of characters."""
+    first, second = pokrowsk.verdict_changes.order_by("changed_at")
+    VerdictChange.objects.filter(pk=first.pk).update(
+        changed_at=now - datetime.timedelta(days=30)
+    )
+    VerdictChange.objects.filter(pk=second.pk).update(
+        changed_at=now - datetime.timedelta(days=10)
+    )
+
+    html = client.get(pokrowsk.get_absolute_url()).content.decode()
+
+    segments = re.findall(r'<svg x="([\d.]+)%" width="([\d.]+)%"', html)
+    shares = [(float(x), float(width)) for x, width in segments]
+    assert shares[0][0] == 0 and shares[1][0] == shares[0][1]
+    assert shares[0][1] == pytest.approx(200 / 3, abs=0.1)
+    assert sum(width for _, width in shares) == pytest.approx(100, abs=0.1)
+    labels = re.findall(r"<text [^>]*>([^<]*)</text>", html)
+    assert labels == ["Unproven / still disputed", "False"]
+
+
+def test_a_verdict_that_stood_for_a_minute_is_seen_but_not_labelled(
+    pokrowsk, client, now
+):
+    first, second = pokrowsk.verdict_changes.order_by("changed_at")
+    month_ago = now - datetime.timedelta(days=30)
+    VerdictChange.objects.filter(pk=first.pk).update(changed_at=month_ago)
+    VerdictChange.objects.filter(pk=second.pk).update(
+        changed_at=month_ago + datetime.timedelta(minutes=1)
+    )
+
+    html = client.get(pokrowsk.get_absolute_url()).content.decode()
+    first_width = float(re.search(r'<svg x="0.0%" width="([\d.]+)%"', html)[1])
+    assert first_width == 0.5
+    assert re.findall(r"<text [^>]*>([^<]*)</text>", html) == ["False"]
+
+
 def test_home_page_charts_count_claims_by_verdict(pokrowsk, make_claim, client):
     make_claim(status=Status.PUBLISHED, rating="false")
     make_claim(status=Status.DRAFT, rating="true")
