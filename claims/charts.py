@@ -1,5 +1,10 @@
 """Two pictures for the claim list: published claims by verdict, and how
-verdicts moved month by month."""
+verdicts moved month by month.
+
+The months' columns are placed in percentages of the chart's width, with
+heights and type in pixels, so that the month names stay 11 pixels tall at
+any width (a drawing scaled to a phone's width drew them at 5).
+"""
 
 from django.db.models import Count, Max
 from django.db.models.functions import TruncMonth
@@ -10,7 +15,6 @@ from .models import Claim, Rating, VerdictChange
 BAR_WIDTH = 360
 MONTHS = 12
 COLUMN_HEIGHT = 120
-COLUMN_WIDTH = 44
 
 
 def figures():
@@ -58,10 +62,14 @@ def verdict_moves(ratings):
     for month, rating_id, total in rows:
         months.setdefault(month.date(), []).append((by_pk[rating_id], total))
     tallest = max((sum(n for _, n in stack) for stack in months.values()), default=0)
+    share = 100 / len(months)
     columns = [
         {
             "month": month,
-            "x": index * COLUMN_WIDTH,
+            "x": round(index * share, 2),
+            "width": round(share, 2),
+            # The year under the first month and under every January.
+            "year": index == 0 or month.month == 1,
             "blocks": stack_blocks(stack, tallest),
         }
         for index, (month, stack) in enumerate(sorted(months.items()))
@@ -69,7 +77,7 @@ def verdict_moves(ratings):
     shown = {rating_id for _, rating_id, _ in rows}
     return {
         "columns": columns,
-        "width": len(columns) * COLUMN_WIDTH,
+        "height": COLUMN_HEIGHT + 34,
         # The colours' key, in scale order: colour alone names no verdict.
         "legend": [rating for rating in ratings if rating.pk in shown],
     }

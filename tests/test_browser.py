@@ -200,6 +200,18 @@ def test_on_a_phone_the_list_and_a_claim_fit_the_screen(demo, new_page, console)
     phone.goto(demo + "/")
     assert phone.evaluate("document.documentElement.clientWidth") == 375
     assert not scrolls_sideways(phone)
+    # The months of the verdicts chart: 11-pixel type (13 pixels tall; the
+    # drawing scaled to the phone drew it at 5), side by side, not overlapping.
+    months = [
+        box.bounding_box()
+        for box in phone.locator('.chart__columns text[y="136"]').all()
+    ]
+    assert len(months) == 12
+    assert {round(month["height"]) for month in months} == {13}
+    assert all(
+        left["x"] + left["width"] < right["x"]
+        for left, right in zip(months, months[1:], strict=False)
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=ARTIFACTS / "phone-claim-list.png", full_page=True)
 

@@ -530,6 +530,31 @@ def test_verdicts_per_month_chart_names_its_colours(pokrowsk, make_claim, client
     assert "True" in expected and "Mostly false" not in expected  # a draft's
 
 
+def test_verdicts_per_month_columns_share_the_width_and_name_their_years(
+    pokrowsk, client
+):
+    """Columns in percentages and type in pixels: 11-pixel month names at any
+    width. Each column says its month; the first and every January its year."""
+    moves = client.get("/").context["verdict_moves"]
+    page = client.get("/").content.decode()
+
+    chart = page[page.index('<svg class="chart__columns"') :]
+    columns = re.findall(r'<svg x="([\d.]+)%" width="([\d.]+)%"', chart)
+    assert len(columns) == len(moves["columns"]) == 12
+    assert [float(x) for x, _ in columns] == pytest.approx(
+        [index * 100 / 12 for index in range(12)], abs=0.01
+    )
+    assert "viewBox" not in chart[: chart.index('<ul class="legend">')]
+    months = [column["month"] for column in moves["columns"]]
+    years = re.findall(r'y="150"[^>]*>(\d{4})</text>', chart)
+    assert years == [
+        str(month.year)
+        for index, month in enumerate(months)
+        if index == 0 or month.month == 1
+    ]
+    assert 1 <= len(years) <= 2
+
+
 def test_verdicts_per_month_chart_ends_at_the_newest_verdict(make_claim, client):
     """A desk whose last verdict is over a year old still shows its last year."""
     make_claim(status=Status.PUBLISHED, rating="true")
