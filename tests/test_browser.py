@@ -6,6 +6,7 @@ test-artifacts/.
 """
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -293,3 +294,26 @@ def test_editor_sees_a_capture_finish_without_reloading(demo, page, console):
         )
     assert cell.inner_text() == "Archived"
     assert page.evaluate("window.notReloaded") is True
+
+
+def test_the_capture_progress_stops_asking_once_the_session_ends(demo, page, console):
+    """A logged-out page got the login page instead of JSON: an error in the
+    console every two seconds, for as long as the tab stayed open."""
+    claim = Claim.objects.get(slug=TRUMP)
+    assert claim.sources.filter(latest_capture__state="pending").exists()
+
+    def progress(request):
+        return urlsplit(request.url).path.endswith("/capture-progress/")
+
+    asked = []
+    page.on("request", lambda request: progress(request) and asked.append(request))
+    log_in(page, demo, "editor")
+    page.goto(f"{demo}/admin/claims/claim/{claim.pk}/change/")
+    with page.expect_request(progress, timeout=10_000):
+        pass
+    page.context.clear_cookies()  # the session ends
+    before = len(asked)
+
+    page.wait_for_timeout(5_000)  # two and a half polling intervals
+
+    assert len(asked) - before <= 1
