@@ -15,6 +15,7 @@ from .models import Claim, Rating, VerdictChange
 BAR_WIDTH = 360
 MONTHS = 12
 COLUMN_HEIGHT = 120
+LABELS_HEIGHT = 34  # the month's name and, under some, the year
 
 
 def figures():
@@ -77,7 +78,7 @@ def verdict_moves(ratings):
     shown = {rating_id for _, rating_id, _ in rows}
     return {
         "columns": columns,
-        "height": COLUMN_HEIGHT + 34,
+        "height": COLUMN_HEIGHT + LABELS_HEIGHT,
         # The colours' key, in scale order: colour alone names no verdict.
         "legend": [rating for rating in ratings if rating.pk in shown],
     }

@@ -3,6 +3,8 @@ import importlib
 import ipaddress
 import itertools
 import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,6 +18,22 @@ from claims import services
 from claims.models import Claim, Party, Rating, Source, Topic
 
 _counter = itertools.count(1)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage_py(env, *args):
+    """manage.py in a process of its own with exactly `env`, as an operator
+    runs it; a non-zero exit fails the test with what the command printed."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"manage.py {args[0]}: {result.stderr}"
+    return result
 
 
 @pytest.fixture(autouse=True)

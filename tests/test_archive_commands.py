@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from claims import services
 from claims.models import Capture
 from tests.capture_servers import Server, respond
-from tests.conftest import add_source
+from tests.conftest import add_source, manage_py
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (
@@ -48,15 +48,7 @@ def command_env(tmp_path, **env):
         **env,
     }
     environment.pop("DATABASE_URL", None)
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert migrate.returncode == 0, migrate.stderr
+    manage_py(environment, "migrate", "-v0")
     return environment
 
 

@@ -23,7 +23,7 @@ from claims import services
 from claims.capture import read_payload
 from claims.models import Capture, Claim, Rating, Source, VerdictChange
 from tests.capture_servers import Server, respond
-from tests.conftest import add_source
+from tests.conftest import add_source, manage_py
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
@@ -321,16 +321,7 @@ def test_sqlite_restore_holds_while_another_process_has_the_database_open(
     environment.pop("DATABASE_URL", None)
 
     def manage(*args):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout
+        return manage_py(environment, *args).stdout
 
     manage("migrate", "-v0")
     kept = json.loads(manage("capture", server.url("/kremlin"), "--json"))

@@ -233,8 +233,17 @@ def test_on_a_phone_the_list_and_a_claim_fit_the_screen(demo, new_page, console)
 
 
 DESK_LISTS = ["claim", "claiminreview", "source", "capture", "verdictchange"]
-SOURCE_FIELDS = ["url", "party", "stance", "title", "publisher", "published_on"]
-SOURCE_FIELDS += ["quote", "archive", "added_by"]
+SOURCE_FIELDS = [
+    "url",
+    "party",
+    "stance",
+    "title",
+    "publisher",
+    "published_on",
+    "quote",
+    "archive",
+    "added_by",
+]
 
 
 def test_on_a_laptop_the_desks_lists_and_a_claims_sources_fit_the_screen(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.capture_servers import Server, read_records, respond
-from tests.conftest import wait_for
+from tests.conftest import manage_py, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (
@@ -41,26 +41,13 @@ def embedded_env(var_dir):
     return env
 
 
-def manage(env, *args):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 def test_make_runs_worker_captures_with_sqlite_and_the_filesystem_broker(tmp_path):
     var_dir = tmp_path / "var"
     env = embedded_env(var_dir)
     # What `make setup` does before `make run` starts the worker.
     (var_dir / "broker").mkdir(parents=True)
     (var_dir / "broker-control").mkdir()
-    manage(env, "migrate", "--noinput")
+    manage_py(env, "migrate", "--noinput")
     log = tmp_path / "worker.log"
     with Server({"/lage": respond(PAGE)}) as server, log.open("w") as output:
         worker = subprocess.Popen(
@@ -72,7 +59,7 @@ def test_make_runs_worker_captures_with_sqlite_and_the_filesystem_broker(tmp_pat
             stderr=subprocess.STDOUT,
         )
         try:
-            manage(env, "shell", "-c", ADD_SOURCE.format(url=server.url("/lage")))
+            manage_py(env, "shell", "-c", ADD_SOURCE.format(url=server.url("/lage")))
             database = contextlib.closing(sqlite3.connect(var_dir / "db.sqlite3"))
 
             def finished():

@@ -2,8 +2,6 @@
 ranking, highlighting, hostile queries, and the SQLite fallback."""
 
 import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,7 +19,7 @@ from claims.paginators import CappedPaginator, SearchPaginator
 from claims.search import MARK_START
 from claims.views import listed_claims
 from tests.capture_servers import Server, respond
-from tests.conftest import add_source, wait_for
+from tests.conftest import add_source, manage_py, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 Status = Claim.Status
@@ -379,16 +377,9 @@ def test_sqlite_fallback_search_works(tmp_path):
         "r = c.get('/', {'q': 'Außenminister'});"
         "print(r.status_code, [x.slug for x in r.context['object_list']])"
     )
-    for command in (["migrate", "-v0"], ["loaddemo"], ["shell", "-c", script]):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
+    manage_py(env, "migrate", "-v0")
+    manage_py(env, "loaddemo")
+    result = manage_py(env, "shell", "-c", script)
     assert result.stdout.strip().endswith(
         "200 ['rubio-erstmals-seit-20-jahren-nicht-beim-nato-treffen']"
     )
