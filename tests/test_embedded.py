@@ -85,3 +85,25 @@ def test_make_runs_worker_captures_with_sqlite_and_the_filesystem_broker(tmp_pat
     # (kombu's "No hostname was supplied" was a warning for nothing).
     logged = [line for line in log.read_text().splitlines() if line[:4].isdigit()]
     assert logged == []
+
+
+def test_make_refuses_a_python_older_than_the_projects(tmp_path):
+    """`.python-version` asks for 3.13; given a 3.12, make says so and makes
+    no virtualenv. The interpreter here is this one, told it is 3.12."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\nsys.version_info = (3, 12, 9, 'final', 0)\n"
+    )
+    venv = tmp_path / "venv"
+    result = subprocess.run(
+        ["make", "--no-print-directory", f"{venv}/.python-ok", f"VENV={venv}"]
+        + [f"PYTHON=env PYTHONPATH={tmp_path} {sys.executable}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "error: Python 3.13 or newer is needed" in result.stdout
+    assert "make PYTHON=python3.13 run" in result.stdout
+    assert not venv.exists()
+    assert (ROOT / ".python-version").read_text().strip() == "3.13"
