@@ -216,6 +216,16 @@ def capture_now(*, url: str) -> Capture:
     return record_failure(capture, busy, max_attempts=1)
 
 
+def same_visibility(capture):
+    """The captures a copy may be stored with: the same claim's, which the
+    public sees exactly when it sees this one. Another claim's original may
+    be a draft, and a revisit record names its URL and date (a capture of no
+    claim, for the desk only, goes with others of no claim)."""
+    if capture.source_id is None:
+        return {"source": None}
+    return {"source__claim": capture.source.claim_id}
+
+
 def fetch_and_record(capture: Capture, max_attempts: int) -> Capture:
     found = {}
 
@@ -225,6 +235,7 @@ def fetch_and_record(capture: Capture, max_attempts: int) -> Capture:
                 payload_sha256=payload_sha256,
                 state=Capture.State.SUCCEEDED,
                 revisit_of=None,
+                **same_visibility(capture),
             )
             .exclude(warc="")
             .order_by("pk")

@@ -239,7 +239,9 @@ def spreadsheet_text(value):
 
 def get_capture(request, pk, *, grant=None):
     capture = get_object_or_404(
-        Capture.objects.select_related("source__claim", "source__party", "revisit_of"),
+        Capture.objects.select_related(
+            "source__claim", "source__party", "revisit_of__source__claim"
+        ),
         pk=pk,
         state=Capture.State.SUCCEEDED,
     )
@@ -256,10 +258,20 @@ def capture_detail(request, pk):
         "claims/capture_detail.html",
         {
             "capture": capture,
+            "original": original_to_link(request.user, capture),
             "raw_url": playback_url(capture),
             "plays_inline": plays_inline(capture.content_type),
         },
     )
+
+
+def original_to_link(user, capture):
+    """The capture whose WARC holds this copy's page, if `user` may see it
+    (one kept after its source was deleted is for the desk only)."""
+    original = capture.revisit_of
+    if original and permissions.can_view_capture(user, original):
+        return original
+    return None
 
 
 # The playback origin (ARCHIVE_PLAYBACK_ORIGIN) shares no cookies with the

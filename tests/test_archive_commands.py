@@ -194,9 +194,10 @@ def test_capture_command_captures_with_redis_unreachable(tmp_path):
 def stored(transactional_db, capture_settings, make_claim):
     """Two archived pages: one original, one identical copy stored as a revisit."""
     routes = {"/a": respond(PAGE), "/b": respond(PAGE)}
+    claim = make_claim()
     with Server(routes) as server:
         for path in routes:
-            source = add_source(make_claim(), url=server.url(path))
+            source = add_source(claim, url=server.url(path))
             services.run_capture(capture_id=source.captures.get().pk)
     return list(Capture.objects.order_by("pk"))
 

@@ -1,5 +1,6 @@
 """Looking at the evidence: archived copy pages, WARC downloads, sandboxed playback."""
 
+import gzip
 import hashlib
 import html
 import re
@@ -27,9 +28,10 @@ HTML = (("Content-Type", "text/html; charset=utf-8"),)
 def archived(transactional_db, capture_settings, make_claim):
     """A published claim with one archived source, and a draft with another."""
 
-    def archive(status, body=HOSTILE, headers=HTML, path="/page"):
+    def archive(status, body=HOSTILE, headers=HTML, path="/page", claim=None):
         with Server({path: respond(body, headers=headers)}) as server:
-            source = add_source(make_claim(status=status), url=server.url(path))
+            claim = claim or make_claim(status=status)
+            source = add_source(claim, url=server.url(path))
             services.run_capture(capture_id=source.captures.get().pk)
         capture = source.captures.get()
         assert capture.state == Capture.State.SUCCEEDED, capture.error
@@ -118,12 +120,33 @@ def test_archived_file_that_is_not_a_page_is_a_download(archived, client):
 
 def test_identical_copy_plays_back_from_the_original(archived, client):
     first = archived(Status.PUBLISHED, path="/a")
-    second = archived(Status.PUBLISHED, path="/b")
+    second = archived(Status.PUBLISHED, path="/b", claim=first.source.claim)
     assert second.revisit_of == first
 
     response = client.get(reverse("claims:capture_raw", kwargs={"pk": second.pk}))
+    page = client.get(second.get_absolute_url()).content.decode()
 
     assert b"".join(response.streaming_content) == HOSTILE
+    assert f'href="{first.get_absolute_url()}"' in page
+
+
+def test_a_public_copy_is_never_stored_with_a_drafts(archived, client):
+    """A revisit record names its original's URL and date: a public copy
+    stored with a draft's would give away what the draft cites, and its WARC
+    download would lack the page."""
+    draft = archived(Status.DRAFT, path="/entwurf-quelle")
+    public = archived(Status.PUBLISHED, path="/b")
+    other = archived(Status.PUBLISHED, path="/c")
+
+    warc = client.get(reverse("claims:capture_warc", kwargs={"pk": public.pk}))
+    api = client.get(f"/api/captures/{public.pk}/").json()
+
+    assert draft.payload_sha256 == public.payload_sha256 == other.payload_sha256
+    assert (public.revisit_of, other.revisit_of) == (None, None)
+    stored = gzip.decompress(b"".join(warc.streaming_content))
+    assert b"entwurf-quelle" not in stored
+    assert HOSTILE in stored
+    assert api["revisit_of"] is None
 
 
 @pytest.mark.parametrize("status", [Status.DRAFT, Status.IN_REVIEW])
@@ -273,21 +296,18 @@ def delete_through_the_admin(obj, superuser):
     assert client.post(url, {"post": "yes"}).status_code == 302
 
 
-@pytest.mark.parametrize("what", ["source", "claim"])
 @pytest.mark.parametrize("how", ["orm", "admin"])
 def test_deleting_the_original_of_another_sources_copy_keeps_its_payload(
-    archived, client, superuser, what, how
+    archived, client, superuser, how
 ):
-    # A draft: the admin lets nobody delete a verdict history.
-    original = archived(Status.DRAFT, path="/a")
-    copy = archived(Status.PUBLISHED, path="/b")
+    original = archived(Status.PUBLISHED, path="/a")
+    copy = archived(Status.PUBLISHED, path="/b", claim=original.source.claim)
     assert copy.revisit_of == original
-    doomed = original.source if what == "source" else original.source.claim
 
     if how == "orm":
-        doomed.delete()
+        original.source.delete()
     else:
-        delete_through_the_admin(doomed, superuser)
+        delete_through_the_admin(original.source, superuser)
 
     assert not Source.objects.filter(pk=original.source_id).exists()
     original.refresh_from_db()
@@ -297,5 +317,27 @@ def test_deleting_the_original_of_another_sources_copy_keeps_its_payload(
     call_command("verifyarchive")  # raises if anything is missing or altered
     raw = client.get(reverse("claims:capture_raw", kwargs={"pk": copy.pk}))
     assert b"".join(raw.streaming_content) == HOSTILE
-    # Outside any claim, the kept copy is for the desk only.
+    # Outside any claim, the kept copy is for the desk only, and no link to
+    # it is shown to the public.
     assert client.get(original.get_absolute_url()).status_code == 404
+    page = client.get(copy.get_absolute_url()).content.decode()
+    assert "stored once" in page
+    assert f'href="{original.get_absolute_url()}"' not in page
+
+
+@pytest.mark.parametrize("how", ["orm", "admin"])
+def test_deleting_a_claim_deletes_the_copies_its_sources_share(
+    archived, superuser, how
+):
+    # A draft: the admin lets nobody delete a verdict history.
+    original = archived(Status.DRAFT, path="/a")
+    claim = original.source.claim
+    copy = archived(Status.DRAFT, path="/b", claim=claim)
+    assert copy.revisit_of == original
+
+    if how == "orm":
+        claim.delete()
+    else:
+        delete_through_the_admin(claim, superuser)
+
+    assert not Capture.objects.exists()

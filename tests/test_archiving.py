@@ -151,8 +151,9 @@ def test_identical_payload_is_stored_once(celery_worker, make_claim):
         "/b": respond(ARTICLE, headers=HTML),
     }
     with Server(routes) as server:
-        first = finished(add_source(make_claim(), url=server.url("/a")).captures.get())
-        second = finished(add_source(make_claim(), url=server.url("/b")).captures.get())
+        claim = make_claim()
+        first = finished(add_source(claim, url=server.url("/a")).captures.get())
+        second = finished(add_source(claim, url=server.url("/b")).captures.get())
 
     assert second.state == Capture.State.SUCCEEDED
     assert second.revisit_of == first
