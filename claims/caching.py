@@ -111,9 +111,13 @@ def cache_public_page(view):
     @functools.wraps(view)
     def marked_view(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
-        if not request.user.is_authenticated:
+        if request.user.is_authenticated:
+            # What the desk sees (a draft's archived copy, with its playback
+            # grant) is for this reader only: no shared cache may keep it.
+            patch_cache_control(response, no_cache=True, private=True)
+        else:
             response.cache_publicly = True
-        patch_cache_control(response, no_cache=True, public=True)
+            patch_cache_control(response, no_cache=True, public=True)
         return response
 
     return marked_view

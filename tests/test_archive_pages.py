@@ -165,6 +165,22 @@ def test_editors_see_archived_copies_of_drafts(archived, editor_client, outsider
         assert client_for(outsider).get(url).status_code == 404
 
 
+def test_the_desks_view_of_a_drafts_copy_is_not_for_shared_caches(
+    archived, editor_client, client
+):
+    capture = archived(Status.DRAFT)
+
+    desk = editor_client.get(capture.get_absolute_url())
+    public = archived(Status.PUBLISHED, path="/public")
+    reader = client.get(public.get_absolute_url())
+
+    assert desk.status_code == 200
+    policy = {part.strip() for part in desk["Cache-Control"].split(",")}
+    assert "private" in policy
+    assert "public" not in policy
+    assert "public" in reader["Cache-Control"]
+
+
 def test_failed_or_unknown_captures_are_404(transactional_db, make_claim, client):
     source = add_source(
         make_claim(status=Status.PUBLISHED), url="https://example.org/x"
