@@ -257,11 +257,15 @@ def fetch_and_record(capture: Capture, max_attempts: int) -> Capture:
             return record_success(capture, artifact, found.get("original"))
     except CaptureError as error:
         return record_failure(capture, error, max_attempts)
+    # These may come from record_success, after it changed `capture` in memory:
+    # record the failure on the row as it is, not on what could not be saved.
     except SoftTimeLimitExceeded:
         error = FetchTimeout("The capture ran out of time and was stopped.")
+        capture.refresh_from_db()
         return record_failure(capture, error, max_attempts)
     except Exception as error:
         failure = CaptureError(f"Internal error: {error}", transient=True)
+        capture.refresh_from_db()
         record_failure(capture, failure, max_attempts)
         raise
 
@@ -295,11 +299,26 @@ def record_success(capture: Capture, artifact, original: Capture | None) -> Capt
         return capture
     with open(artifact.warc_path, "rb") as warc:
         capture.warc.save(artifact.warc_path.name, File(warc), save=False)
+    try:
+        fill_in_success(capture, artifact, original)
+    except BaseException:
+        capture.warc.delete(save=False)  # the row will not point to it
+        raise
+    logger.info(
+        "Captured %s",
+        capture.url,
+        extra={"capture": capture.pk, "sha256": capture.payload_sha256},
+    )
+    return capture
+
+
+def fill_in_success(capture: Capture, artifact, original: Capture | None) -> None:
     capture.state = Capture.State.SUCCEEDED
     capture.finished_at = timezone.now()
     capture.error = ""
     capture.lease_expires_at = None
-    capture.final_url = artifact.final_url
+    # The field's limit; the WARC keeps the whole URL.
+    capture.final_url = artifact.final_url[:FINAL_URL_MAX]
     capture.redirect_chain = [
         dataclasses.asdict(hop) for hop in artifact.redirect_chain
     ]
@@ -317,20 +336,18 @@ def record_success(capture: Capture, artifact, original: Capture | None) -> Capt
     capture.warc_size = artifact.warc_size
     capture.revisit_of = original
     capture.unchanged_since_previous = matches_previous_payload(capture)
-    capture.title = artifact.title[:500]
-    capture.text = artifact.text
+    # PostgreSQL text cannot hold NUL, which plain text and PDFs may contain.
+    capture.title = artifact.title.replace("\x00", "")[:500]
+    capture.text = artifact.text.replace("\x00", "")
     source = current_source(capture)
     if source:
         compare_with_cited_copy(capture, source)
     capture.save()
     if source:
         update_source_after(capture, source)
-    logger.info(
-        "Captured %s",
-        capture.url,
-        extra={"capture": capture.pk, "sha256": capture.payload_sha256},
-    )
-    return capture
+
+
+FINAL_URL_MAX = Capture._meta.get_field("final_url").max_length
 
 
 def matches_previous_payload(capture: Capture) -> bool | None:

@@ -25,11 +25,11 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import DetailView
 from django_filters.views import FilterView
-from w3lib.encoding import html_to_unicode
 
 from . import caching, charts, claimreview, permissions, services, timeline
 from .caching import cache_public_page
 from .capture import read_payload
+from .capture.extract import decode_markup
 from .filters import ClaimFilter
 from .forms import AsOfForm
 from .models import Capture, Claim, Rating, Source, VerdictChange
@@ -351,7 +351,7 @@ def with_charset(chunks, content_type):
     """Declare the charset the page was read with, as the text extraction did;
     a browser left to guess would show UTF-8 pages as mojibake."""
     first = next(chunks, b"")
-    encoding, _ = html_to_unicode(content_type, first[:CHARSET_SNIFF_BYTES])
+    encoding, _ = decode_markup(content_type, first[:CHARSET_SNIFF_BYTES])
     return itertools.chain([first], chunks), f"{content_type}; charset={encoding}"
 
 

@@ -105,6 +105,20 @@ def test_archived_html_is_served_in_a_sandbox(archived, client):
     assert response["Content-Type"] == "text/html; charset=utf-8"
 
 
+def test_page_declaring_an_unusable_charset_plays_back_as_utf8(archived, client):
+    body = HOSTILE.replace(b"<head>", b'<head><meta charset="rot13">')
+    capture = archived(
+        Status.PUBLISHED, body=body, headers=(("Content-Type", "text/html"),)
+    )
+    assert capture.title == "Feindliche Seite"
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert b"".join(response.streaming_content) == body
+
+
 def test_archived_file_that_is_not_a_page_is_a_download(archived, client):
     pdf_ish = b"%PDF-1.4 not really a pdf"
     capture = archived(

@@ -648,3 +648,84 @@ def test_name_that_no_longer_exists_marks_the_page_gone(
     assert source.cited_capture.state == Capture.State.SUCCEEDED
     assert "Offline; archived copy available" in source_archive(source)
     assert server.requests == ["/report"]
+
+
+def stored_files():
+    root = Path(django_settings.MEDIA_ROOT)
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+def test_text_with_nul_characters_is_archived(
+    transactional_db, capture_settings, make_claim
+):
+    """PostgreSQL text cannot hold NUL; plain text (and PDFs) may contain it."""
+    body = b"Bericht\x00 aus Kiew, Zeile eins.\x00\n"
+    route = respond(body, headers=(("Content-Type", "text/plain; charset=utf-8"),))
+    with Server({"/report.txt": route}) as server:
+        source = add_source(make_claim(), url=server.url("/report.txt"))
+        services.run_capture(capture_id=source.captures.get().pk)
+
+    capture = source.captures.get()
+    assert capture.state == Capture.State.SUCCEEDED, capture.error
+    assert capture.text == "Bericht aus Kiew, Zeile eins.\n"
+    assert capture.payload_sha256 == hashlib.sha256(body).hexdigest()
+
+
+def test_final_url_longer_than_its_field_is_archived(
+    transactional_db, capture_settings, make_claim
+):
+    final = "/article?" + "utm=" + "x" * 2500
+    routes = {"/short": redirect(final), "/article": respond(ARTICLE, headers=HTML)}
+    with Server(routes) as server:
+        source = add_source(make_claim(), url=server.url("/short"))
+        services.run_capture(capture_id=source.captures.get().pk)
+
+    capture = source.captures.get()
+    assert capture.state == Capture.State.SUCCEEDED, capture.error
+    assert server.url(final).startswith(capture.final_url)
+    assert len(capture.final_url) == 2000
+    with capture.warc.open("rb") as warc:
+        assert server.url(final) in read_records_of(warc)
+
+
+def read_records_of(warc):
+    from warcio.archiveiterator import ArchiveIterator
+
+    uris = (r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(warc))
+    return list(uris)
+
+
+@pytest.fixture
+def failing_success_update(transactional_db):
+    """The database refuses to record a capture as succeeded (as it would a
+    value it cannot store): a real PostgreSQL trigger, not a mock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION h2_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN IF NEW.state = 'succeeded' THEN"
+            " RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$;"
+            "CREATE TRIGGER h2_refuse BEFORE UPDATE ON claims_capture"
+            " FOR EACH ROW EXECUTE FUNCTION h2_refuse();"
+        )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER h2_refuse ON claims_capture; DROP FUNCTION h2_refuse();"
+        )
+
+
+def test_a_success_the_database_refuses_is_recorded_as_a_failure_without_a_file(
+    failing_success_update, capture_settings, make_claim
+):
+    with Server({"/article": respond(ARTICLE, headers=HTML)}) as server:
+        source = add_source(make_claim(), url=server.url("/article"))
+        capture = source.captures.get()
+        with pytest.raises(Exception, match="refused by the test"):
+            services.run_capture(capture_id=capture.pk)
+
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.PENDING  # to be retried, not left running
+    assert capture.lease_expires_at is None
+    assert "refused by the test" in capture.error
+    assert not capture.warc
+    assert stored_files() == []

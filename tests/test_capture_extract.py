@@ -70,6 +70,25 @@ def test_header_charset_wins_over_a_wrong_meta_tag(tmp_path: Path) -> None:
     assert sample in text
 
 
+# Python has codecs by these names, but they cannot decode text.
+UNUSABLE_CHARSETS = ["rot13", "base64", "idna", "undefined"]
+
+
+@pytest.mark.parametrize("charset", UNUSABLE_CHARSETS)
+@pytest.mark.parametrize("declared_in", ["header", "meta-charset"])
+def test_unusable_charset_label_is_ignored_like_a_browser_does(
+    tmp_path: Path, charset: str, declared_in: str
+) -> None:
+    content_type, meta = DECLARATIONS[declared_in]
+    sample = SAMPLES["utf-8"]
+    body = page("Titel", sample, meta.format(charset=charset)).encode()
+    title, text = fetch_one(tmp_path, body, content_type.format(charset=charset))
+    assert title == "Titel"
+    assert sample in text
+    _, text = fetch_one(tmp_path, sample.encode(), f"text/plain; charset={charset}")
+    assert text == sample
+
+
 def test_plain_text_is_taken_as_is_in_its_charset(tmp_path: Path) -> None:
     sample = SAMPLES["windows-1252"] + "\nSecond line."
     _, text = fetch_one(

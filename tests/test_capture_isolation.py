@@ -7,6 +7,8 @@ child is; the test process itself may have threads.
 import json
 import subprocess
 import sys
+import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,60 @@ def test_small_pages_are_extracted_in_place_large_ones_in_a_child(big_page, tmp_
     )
     assert run(count_forks, small_page)["title"] == "Lagebericht:0"
     assert run(count_forks, big_page)["title"] == "Lagebericht:1"
+
+
+def slow_small_pdf(path, pages=5):
+    """A few kB of PDF whose pages share one content stream of 1 MB: seconds of
+    parsing per page, however small the file."""
+    operators = b"BT /F1 12 Tf 10 10 Td (a) Tj ET\n" * 32_768
+    stream = zlib.compress(operators, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (5 + n) for n in range(pages)), pages),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream"
+        % (len(stream), stream),
+    ] + [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100]"
+        b" /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    ] * pages
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    path.write_bytes(out + b"startxref\n%d\n%%%%EOF\n" % xref)
+    return path
+
+
+def test_a_small_pdf_that_parses_too_long_is_stopped_too(tmp_path):
+    pdf = slow_small_pdf(tmp_path / "slow.pdf")
+    assert pdf.stat().st_size < 10_000
+    started = time.monotonic()
+    stopped = run(
+        "title, text = extract_isolated(path, 'application/pdf', timeout=0.5)", pdf
+    )
+    assert stopped["chars"] == 0
+    assert time.monotonic() - started < 5
+
+
+def test_small_pdfs_are_extracted_in_a_child(tmp_path):
+    from tests.test_capture_extract import minimal_pdf
+
+    pdf = tmp_path / "small.pdf"
+    pdf.write_bytes(minimal_pdf("Hello from a PDF document", "Annual Report 2024"))
+    count_forks = (
+        "import os; forks = [];"
+        "os.register_at_fork(after_in_parent=lambda: forks.append(1));"
+        "title, text = extract_isolated(path, 'application/pdf');"
+        "title = f'{title}:{len(forks)}:{text}'"
+    )
+    result = run(count_forks, pdf)["title"]
+    assert result == "Annual Report 2024:1:Hello from a PDF document"
 
 
 def test_extraction_that_runs_too_long_is_stopped(big_page):

@@ -27,6 +27,7 @@ FAKE_DNS = {
     "metadata.example": ["169.254.169.254"],
     "mixed.example": [PUBLIC, "127.0.0.1"],
     "public.example": [PUBLIC],
+    "site-local.example": ["fec0::10"],
     "v6-loopback.example": ["::1"],
 }
 
@@ -68,6 +69,8 @@ HOSTILE_URLS = [
     ("http://[fc00::1]:{port}/", "fc00::1 is a private address"),
     ("http://[fe80::1]:{port}/", "fe80::1 is a link-local address"),
     ("http://[fe80::1%25lo]:{port}/", "not a valid web address"),
+    ("http://[fec0::1]:{port}/", "fec0::1 is a site-local address"),
+    ("http://site-local.example/", "fec0::10 is a site-local address"),
     ("http://224.0.0.1:{port}/", "multicast"),
     ("http://[ff02::1]:{port}/", "multicast"),
     ("http://240.0.0.1:{port}/", "240.0.0.1 is a"),
@@ -168,6 +171,15 @@ def test_redirect_to_forbidden_url_is_refused(tmp_path: Path, location: str) -> 
     ):
         capture(server.url(), local_policy("127.0.0.2/32"), workdir=tmp_path)
     assert server.requests == ["/"]
+
+
+def test_redirect_to_a_malformed_link_is_refused(tmp_path: Path) -> None:
+    with (
+        Server({"/": redirect("http://[::1")}, host="127.0.0.2") as server,
+        pytest.raises(Refused, match="not a valid web address"),
+    ):
+        capture(server.url(), local_policy("127.0.0.2/32"), workdir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_dns_rebinding_gets_only_the_vetted_address(tmp_path: Path) -> None:

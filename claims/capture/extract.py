@@ -60,7 +60,9 @@ def extract_isolated(
         # Forking a threaded process can deadlock the child (locks held by
         # other threads); the test suite's in-process workers are threaded.
         return extract(path, content_type)
-    if path.stat().st_size <= ISOLATE_ABOVE_BYTES:
+    if path.stat().st_size <= ISOLATE_ABOVE_BYTES and not _is_pdf(path, content_type):
+        # A PDF's cost is not its size: a few kB can hold pages that share one
+        # content stream of megabytes, each taking seconds to parse.
         return extract(path, content_type)
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -80,6 +82,11 @@ def _extract_and_exit(path: Path, content_type: str | None, write_end: int) -> N
         status = 0
     finally:
         os._exit(status)  # no cleanup: the parent's connections are not ours
+
+
+def _is_pdf(path: Path, content_type: str | None) -> bool:
+    with path.open("rb") as handle:
+        return _kind(content_type, handle.read(_SNIFF_BYTES)) == "pdf"
 
 
 def _receive(read_end: int, pid: int, timeout: float, path: Path) -> tuple[str, str]:
@@ -116,7 +123,7 @@ def _extract(path: Path, content_type: str | None) -> tuple[str, str]:
         if kind == "html":
             return _html(handle.read(MAX_MARKUP_BYTES), content_type)
         if kind == "text":
-            return "", html_to_unicode(content_type, handle.read(MAX_MARKUP_BYTES))[1]
+            return "", decode_markup(content_type, handle.read(MAX_MARKUP_BYTES))[1]
     if kind == "pdf":
         return _pdf(path)
     return "", ""
@@ -141,9 +148,28 @@ def _kind(content_type: str | None, start: bytes) -> str | None:
     return None
 
 
+def decode_markup(content_type: str | None, data: bytes) -> tuple[str, str]:
+    """(encoding, text) of HTML or text bytes, with the charset chosen like a
+    browser by w3lib's html_to_unicode.
+
+    w3lib takes any label Python has a codec for, and some of those cannot
+    decode text at all ("rot13", "base64", "idna", "undefined"), so a page
+    could declare one and make extraction and playback fail. Like a browser,
+    ignore a label that does not work: the header's, then the page's own.
+    """
+    try:
+        return html_to_unicode(content_type, data)
+    except (LookupError, UnicodeError):
+        pass
+    try:
+        return html_to_unicode(None, data)
+    except (LookupError, UnicodeError):
+        return "utf-8", data.decode("utf-8", "replace")
+
+
 def _html(data: bytes, content_type: str | None) -> tuple[str, str]:
     # w3lib picks the charset like a browser: BOM, then header, then <meta>.
-    markup = html_to_unicode(content_type, data)[1]
+    markup = decode_markup(content_type, data)[1]
     tree = trafilatura.load_html(markup)
     title = text = ""
     if tree is not None:

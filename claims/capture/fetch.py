@@ -174,7 +174,7 @@ def fetch(
         _check_announced_length(response, budget)
         location = response.header("Location")
         if response.status in REDIRECT_STATUSES and location:
-            response.location = urljoin(target.url, _redecode(location))
+            response.location = _absolute(target.url, location)
             with response.body_path.open("wb") as raw:
                 _read_body(wire, conn, raw, None)
             return response, None
@@ -457,6 +457,15 @@ def retry_after_seconds(value: str | None, now: datetime) -> int | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0, math.ceil((when - now).total_seconds()))
+
+
+def _absolute(base: str, location: str) -> str:
+    try:
+        return urljoin(base, _redecode(location))
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
+        raise Refused(
+            "Refused: the page redirected to a link that is not a valid web address"
+        ) from None
 
 
 def _redecode(header_value: str) -> str:

@@ -238,6 +238,9 @@ def non_public_reason(address: IPAddress) -> str | None:
         (address.is_multicast, "a multicast address"),
         (address.is_private, "a private address"),
         (address.is_reserved, "a reserved address"),
+        # fec0::/10 (deprecated, RFC 3879) is still routed inside some networks,
+        # but ipaddress judges it global.
+        (getattr(address, "is_site_local", False), "a site-local address"),
         (not address.is_global, "not a public address"),
     )
     reason = next((reason for failed, reason in checks if failed), None)
