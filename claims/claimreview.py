@@ -5,7 +5,7 @@ import json
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
 from .models import Source
@@ -35,7 +35,7 @@ def claim_review(claim):
         "@type": "ClaimReview",
         "url": absolute(claim.get_absolute_url()),
         "claimReviewed": claim.statement,
-        "datePublished": claim.published_at.date().isoformat(),
+        "datePublished": local_day(claim.published_at),
         "author": {
             "@type": "Organization",
             "name": settings.PUBLISHER_NAME,
@@ -51,8 +51,14 @@ def claim_review(claim):
         "itemReviewed": item_reviewed(claim),
     }
     if claim.verdict_at and claim.verdict_at > claim.published_at:
-        review["dateModified"] = claim.verdict_at.date().isoformat()
+        review["dateModified"] = local_day(claim.verdict_at)
     return review
+
+
+def local_day(moment):
+    """The day in TIME_ZONE, as the page shows it: 23:30 UTC is already the
+    next day in Berlin."""
+    return timezone.localdate(moment).isoformat()
 
 
 def item_reviewed(claim):

@@ -1,12 +1,16 @@
 """RSS and Atom feeds of new and changed verdicts: site-wide, per topic, per
 party and per claim."""
 
+import re
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .claimreview import absolute
@@ -14,6 +18,15 @@ from .filters import public_parties, public_topics
 from .models import Claim, Source, VerdictChange
 
 FEED_LENGTH = 50
+
+# What XML 1.0 cannot carry (C0 controls but tab, newline and carriage
+# return), as Django's feed writer checks it: one vertical tab pasted from a
+# word processor into a statement would otherwise fail every feed it is in.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xml_safe(value):
+    return XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
 class VerdictFeed(Feed):
@@ -23,7 +36,19 @@ class VerdictFeed(Feed):
     def get_feed(self, obj, request):
         feed = super().get_feed(obj, request)
         feed.feed["feed_url"] = absolute(request.path)
+        feed.feed = {key: xml_safe(value) for key, value in feed.feed.items()}
+        feed.items = [
+            {key: xml_safe(value) for key, value in item.items()} for item in feed.items
+        ]
         return feed
+
+    # Atom requires an author of the feed (or of every entry) and an
+    # `updated` date on every entry.
+    def author_name(self, obj=None):
+        return settings.PUBLISHER_NAME
+
+    def author_link(self, obj=None):
+        return settings.PUBLISHER_URL
 
     def title(self, obj=None):
         return _("%(site)s: new and changed verdicts") % {"site": settings.SITE_NAME}
@@ -45,11 +70,13 @@ class VerdictFeed(Feed):
         )
 
     def item_title(self, change):
-        return f"{change.rating.label}: {change.claim.statement[:120]}"
+        return f"{change.rating.label}: {Truncator(change.claim.statement).chars(120)}"
 
     def item_description(self, change):
+        """HTML, as RSS descriptions and Atom summaries are read: the text
+        escaped, its lines kept apart."""
         before = change.previous_rating.label if change.previous_rating else _("none")
-        return _(
+        text = _(
             "%(claimant)s claims: %(statement)s\n"
             "Verdict: %(new)s (was: %(old)s)\n%(note)s"
         ) % {
@@ -59,11 +86,15 @@ class VerdictFeed(Feed):
             "old": before,
             "note": change.note,
         }
+        return linebreaksbr(text, autoescape=True)
 
     def item_link(self, change):
         return absolute(f"{change.claim.get_absolute_url()}#verdict-{change.pk}")
 
     def item_pubdate(self, change):
+        return change.changed_at
+
+    def item_updateddate(self, change):
         return change.changed_at
 
 
@@ -103,7 +134,7 @@ class ClaimVerdictFeed(VerdictFeed):
 
     def title(self, claim):
         return _("Verdict history: %(statement)s") % {
-            "statement": claim.statement[:100]
+            "statement": Truncator(claim.statement).chars(100)
         }
 
     def link(self, claim):

@@ -49,6 +49,17 @@ def public_languages():
     return list(claims.values_list("language", flat=True).distinct())
 
 
+def date_range_widget():
+    """Two date inputs under one visible label, which can name neither: each
+    carries its own name for screen readers, which would otherwise read two
+    unnamed date fields."""
+    widget = django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+    after, before = widget.widgets
+    after.attrs["aria-label"] = _("Claim made on or after")
+    before.attrs["aria-label"] = _("Claim made on or before")
+    return widget
+
+
 class ClaimFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -91,7 +102,7 @@ class ClaimFilter(django_filters.FilterSet):
     made = django_filters.DateFromToRangeFilter(
         label=_("Claim made between"),
         field_name="first_made_on",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+        widget=date_range_widget(),
     )
 
     class Meta:

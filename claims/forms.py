@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions, services
-from .models import Claim, Rating
+from .models import Claim, Rating, translated_language_name
 
 
 class ClaimAdminForm(forms.ModelForm):
@@ -41,6 +41,10 @@ class ClaimAdminForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        if "language" in self.fields:
+            self.fields["language"].choices = language_choices(
+                self.fields["language"].choices
+            )
         if not permissions.can_review(user):
             del self.fields["new_rating"]
             del self.fields["verdict_note"]
@@ -74,6 +78,14 @@ class ClaimAdminForm(forms.ModelForm):
             except ValidationError as error:
                 raise ValidationError({"new_status": error.messages}) from None
         return cleaned
+
+
+def language_choices(choices):
+    """The statement's language choices named in the desk's language (Django's
+    names are English), in the order of those names; the blank choice first."""
+    blank = [(code, name) for code, name in choices if code == ""]
+    named = [(code, translated_language_name(code)) for code, _name in choices if code]
+    return blank + sorted(named, key=lambda choice: choice[1])
 
 
 class AsOfForm(forms.Form):

@@ -90,10 +90,23 @@ class Rating(models.Model):
 
     @property
     def text_colour(self):
-        """Black or white, whichever reads better on the badge colour."""
-        red, green, blue = (int(self.colour[i : i + 2], 16) for i in (1, 3, 5))
-        luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-        return "#000000" if luminance > 150 else "#ffffff"
+        """Black or white, whichever has the higher WCAG 2 contrast ratio with
+        the badge colour."""
+        luminance = relative_luminance(self.colour)
+        on_black = (luminance + 0.05) / 0.05
+        on_white = 1.05 / (luminance + 0.05)
+        return "#000000" if on_black > on_white else "#ffffff"
+
+
+def relative_luminance(colour):
+    """WCAG 2's relative luminance of a #rrggbb colour."""
+
+    def linear(channel):
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 def translated_language_name(code):

@@ -68,8 +68,9 @@ def test_claim_page_carries_exactly_one_claimreview(pokrowsk, client, settings):
     assert review["@type"] == "ClaimReview"
     assert review["claimReviewed"] == "Russische Truppen haben Pokrowsk eingenommen."
     assert review["url"] == f"{settings.SITE_URL}/claims/{pokrowsk.slug}/"
-    assert review["datePublished"] == pokrowsk.published_at.date().isoformat()
-    assert review["dateModified"] == pokrowsk.verdict_at.date().isoformat()
+    published, modified = pokrowsk.published_at, pokrowsk.verdict_at
+    assert review["datePublished"] == timezone.localdate(published).isoformat()
+    assert review["dateModified"] == timezone.localdate(modified).isoformat()
     assert review["author"] == {
         "@type": "Organization",
         "name": "Faktencheck-Desk",
