@@ -436,9 +436,11 @@ class VerdictChange(models.Model):
 
     @property
     def reviewer_name(self):
+        """As the public sees it: a full name, never a login, which would tell
+        anyone whom to try, and lock out, at the admin's login page."""
         if self.changed_by is None:
             return _("a former reviewer")
-        return self.changed_by.get_full_name() or self.changed_by.get_username()
+        return self.changed_by.get_full_name() or _("a member of the desk")
 
 
 def warc_upload_to(capture, filename):

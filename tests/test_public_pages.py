@@ -103,6 +103,19 @@ def test_claim_page_shows_statement_claimant_verdict_and_sources_by_stance(
     ]
 
 
+def test_a_reviewer_without_a_full_name_is_not_shown_by_login(
+    make_claim, anonymous_client
+):
+    claim = make_claim(status=Status.PUBLISHED)  # by "workflow-robot", no name
+
+    html = anonymous_client.get(claim.get_absolute_url()).content.decode()
+    api = anonymous_client.get(f"/api/claims/{claim.slug}/").json()
+
+    assert "workflow-robot" not in html
+    assert "Reviewed by a member of the desk" in html
+    assert api["verdict_history"][0]["reviewer"] == "a member of the desk"
+
+
 def test_claim_page_shows_the_verdict_timeline(
     make_claim, anonymous_client, reviewer, rating
 ):
