@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.forms.models import BaseInlineFormSet
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.defaultfilters import truncatechars
@@ -113,11 +114,39 @@ class LanguageInUseFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SourceFormSet(BaseInlineFormSet):
+    def clean(self):
+        """A source removed by someone else after the form was opened fails on
+        its hidden id field, whose error the admin never shows: the form came
+        back with "Please correct the error below" and nothing to correct."""
+        super().clean()
+        gone = [
+            form.data.get(form.add_prefix("url"), "")
+            for form in self.forms[: self.initial_form_count()]
+            if "id" in form.errors and not self._should_delete_form(form)
+        ]
+        if gone:
+            raise ValidationError(
+                _(
+                    "Someone else removed %(sources)s from this claim after you "
+                    "opened it. Copy what you want to keep, reload the page and "
+                    "make your changes again."
+                )
+                % {
+                    "sources": ", ".join(
+                        f"“{url}”" if url else str(_("a source")) for url in gone
+                    )
+                },
+                code="deleted",
+            )
+
+
 class SourceInline(admin.StackedInline):
     """A source's nine fields on four lines: as a table they were twice as wide
     as a laptop's screen, with the quote and the archive out of sight."""
 
     model = Source
+    formset = SourceFormSet
     extra = 1
     fields = [
         ("url", "party", "stance"),
@@ -181,8 +210,20 @@ class CapturesGoWithTheirSource:
         return deleted, counts, perms_needed, protected
 
 
+class FullTextSearch:
+    def get_search_results(self, request, queryset, search_term):
+        """Full-text search on PostgreSQL (the same as the public list's, drafts
+        included): stemmed, so "Außenministers" and "AUSSENMINISTER" find
+        "Außenminister", and a long query is one index condition rather than a
+        LIKE pair per word. Django's substring search elsewhere."""
+        if not search.enabled() or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        by_text = search.matches(search_term)
+        return queryset.filter(by_text | Q(slug=search_term.strip())), False
+
+
 @admin.register(Claim)
-class ClaimAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
+class ClaimAdmin(CapturesGoWithTheirSource, FullTextSearch, admin.ModelAdmin):
     form = ClaimAdminForm
     list_display = [
         "short_statement",
@@ -232,6 +273,7 @@ class ClaimAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
                 ("status", "verdict", "public_link"),
                 ("submitted_at", "published_at", "verdict_at"),
                 ("created_by", "created_at", "updated_at"),
+                "version",
             ]
         },
     )
@@ -251,13 +293,19 @@ class ClaimAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
             .annotate(source_count=Coalesce(Subquery(counted), 0))
         )
 
-    def get_search_results(self, request, queryset, search_term):
-        """Full-text search on PostgreSQL (the same as the public list's, drafts
-        included); Django's substring search elsewhere."""
-        if not search.enabled() or not search_term.strip():
-            return super().get_search_results(request, queryset, search_term)
-        by_text = search.matches(search_term)
-        return queryset.filter(by_text | Q(slug=search_term.strip())), False
+    def get_object(self, request, object_id, from_field=None):
+        """On a save, the claim locked and read afresh: the form compares its
+        version with this one, and a second save of the claim waits until the
+        first has committed, then finds it (rather than both passing, and the
+        later one undoing the first or failing on a source both added)."""
+        claim = super().get_object(request, object_id, from_field)
+        in_transaction = transaction.get_connection().in_atomic_block
+        if claim is not None and request.method == "POST" and in_transaction:
+            locked = Claim.objects.select_for_update().filter(pk=claim.pk)
+            if not list(locked.values_list("pk", flat=True)):
+                return None
+            claim = super().get_object(request, object_id, from_field)
+        return claim
 
     def get_urls(self):
         progress = path(
@@ -388,7 +436,7 @@ class ClaimAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
 
 
 @admin.register(ClaimInReview)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(FullTextSearch, admin.ModelAdmin):
     """Claims awaiting review, oldest first; each row opens the claim's review form."""
 
     list_display = ["short_statement", "claimant", "submitted_at", "verdict", "sources"]

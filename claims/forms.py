@@ -24,6 +24,10 @@ class ClaimAdminForm(forms.ModelForm):
         help_text=_("Required with a new verdict; shown on the public timeline."),
     )
     new_status = forms.ChoiceField(label=_("Move to"), required=False)
+    # The claim as the form was opened: a save over someone else's newer save
+    # is refused rather than silently undoing it (the admin locks the row
+    # while it compares, so two saves at once cannot both pass).
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Claim
@@ -45,6 +49,8 @@ class ClaimAdminForm(forms.ModelForm):
             self.fields["language"].choices = language_choices(
                 self.fields["language"].choices
             )
+        if self.instance.pk:
+            self.fields["version"].initial = claim_version(self.instance)
         if not permissions.can_review(user):
             del self.fields["new_rating"]
             del self.fields["verdict_note"]
@@ -59,6 +65,17 @@ class ClaimAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        loaded = cleaned.get("version")
+        if self.instance.pk and loaded and loaded != claim_version(self.instance):
+            raise ValidationError(
+                _(
+                    "Someone else saved this claim after you opened it, so your "
+                    "changes were not saved (they would have undone theirs). Copy "
+                    "what you want to keep, reload the page and make your "
+                    "changes again."
+                ),
+                code="stale",
+            )
         rating = cleaned.get("new_rating")
         note = cleaned.get("verdict_note", "")
         if rating or note.strip():
@@ -77,6 +94,16 @@ class ClaimAdminForm(forms.ModelForm):
                 raise ValidationError({"new_status": str(error)}) from None
             except ValidationError as error:
                 raise ValidationError({"new_status": error.messages}) from None
+        elif (
+            "summary" in self.fields
+            and self.instance.status in (Claim.Status.PUBLISHED, Claim.Status.UPDATED)
+            and not cleaned.get("summary", "").strip()
+        ):
+            # Publishing needs a summary; so does staying published.
+            self.add_error(
+                "summary",
+                _("A published claim needs a public summary; it cannot be removed."),
+            )
         return cleaned
 
 
@@ -86,6 +113,13 @@ def language_choices(choices):
     blank = [(code, name) for code, name in choices if code == ""]
     named = [(code, translated_language_name(code)) for code, _name in choices if code]
     return blank + sorted(named, key=lambda choice: choice[1])
+
+
+def claim_version(claim):
+    """What the form compares to tell whether the claim was saved meanwhile:
+    every save through the admin and every workflow or verdict change sets
+    `updated_at`."""
+    return claim.updated_at.isoformat() if claim.updated_at else ""
 
 
 class AsOfForm(forms.Form):
