@@ -177,8 +177,17 @@ class SourceInline(admin.StackedInline):
 class VerdictHistoryInline(admin.TabularInline):
     model = VerdictChange
     verbose_name_plural = _("verdict history")
-    fields = ["changed_at", "previous_rating", "rating", "note", "changed_by"]
+    fields = [
+        "changed_at",
+        "previous_rating",
+        "rating",
+        "note",
+        "changed_by",
+        "published_at",
+    ]
     readonly_fields = fields
+    # A verdict superseded while the claim was not public: never made public.
+    empty_value_display = "—"
     extra = 0
     can_delete = False
 
@@ -372,7 +381,12 @@ class ClaimAdmin(CapturesGoWithTheirSource, FullTextSearch, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        claim = form.instance
+        claim, status = form.instance, form.cleaned_data.get("new_status")
+        # A verdict given with a send-back belongs to the review, so the claim
+        # moves first; one given with publishing goes public with the claim.
+        if status and status not in Claim.PUBLIC_STATUSES:
+            services.change_status(claim=claim, user=request.user, status=status)
+            status = None
         if form.cleaned_data.get("new_rating"):
             services.set_verdict(
                 claim=claim,
@@ -380,10 +394,8 @@ class ClaimAdmin(CapturesGoWithTheirSource, FullTextSearch, admin.ModelAdmin):
                 rating=form.cleaned_data["new_rating"],
                 note=form.cleaned_data["verdict_note"],
             )
-        if form.cleaned_data.get("new_status"):
-            services.change_status(
-                claim=claim, user=request.user, status=form.cleaned_data["new_status"]
-            )
+        if status:
+            services.change_status(claim=claim, user=request.user, status=status)
         claim.refresh_from_db()
 
     @admin.display(description=_("statement"), ordering="statement")
@@ -600,8 +612,16 @@ class CaptureAdmin(admin.ModelAdmin):
 
 @admin.register(VerdictChange)
 class VerdictChangeAdmin(admin.ModelAdmin):
-    list_display = ["claim", "previous_rating", "rating", "changed_by", "changed_at"]
+    list_display = [
+        "claim",
+        "previous_rating",
+        "rating",
+        "changed_by",
+        "changed_at",
+        "published_at",
+    ]
     list_filter = ["rating"]
+    empty_value_display = "—"
     list_select_related = ["claim", "previous_rating", "rating", "changed_by"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator

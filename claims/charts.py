@@ -45,15 +45,18 @@ def verdict_counts(ratings):
 
 def verdict_moves(ratings):
     """Per month of the twelve up to the newest public verdict: the verdicts
-    given, stacked by rating. Ending at the newest verdict rather than today,
-    a desk that paused (or a demo a year old) still shows its last year."""
-    public = VerdictChange.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
-    newest = public.aggregate(newest=Max("changed_at"))["newest"]
+    made public, stacked by rating (Claim.public_history). Ending at the newest
+    verdict rather than today, a desk that paused (or a demo a year old) still
+    shows its last year."""
+    public = VerdictChange.objects.filter(
+        claim__status__in=Claim.PUBLIC_STATUSES, published_at__isnull=False
+    )
+    newest = public.aggregate(newest=Max("published_at"))["newest"]
     last = timezone.localtime(newest) if newest else timezone.localtime()
     first = month_start(last, months_back=MONTHS - 1)
     rows = list(
-        public.filter(changed_at__gte=first)
-        .annotate(month=TruncMonth("changed_at"))
+        public.filter(published_at__gte=first)
+        .annotate(month=TruncMonth("published_at"))
         .order_by()
         .values_list("month", "rating")
         .annotate(total=Count("pk"))

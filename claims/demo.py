@@ -13,6 +13,7 @@ import secrets
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
+from django.db.models import F
 
 from . import services
 from .models import Claim, Party, Rating, Source, Topic, VerdictChange
@@ -510,6 +511,16 @@ def run_workflow(claim, data, *, reviewer):
         )
         if data["status"] != "published":
             services.change_status(claim=claim, user=reviewer, status=data["status"])
-        Claim.objects.filter(pk=claim.pk).update(
-            published_at=day(data["published"], 19)
-        )
+        published = day(data["published"], 19)
+        Claim.objects.filter(pk=claim.pk).update(published_at=published)
+        date_public_history(claim, published)
+
+
+def date_public_history(claim, published):
+    """Date when the public saw each verdict, as in the story: the one in force
+    at publication with the claim, the later ones when given."""
+    changes = claim.verdict_changes.all()
+    changes.filter(changed_at__gte=published).update(published_at=F("changed_at"))
+    in_force = changes.filter(changed_at__lt=published).last()
+    if in_force:
+        changes.filter(pk=in_force.pk).update(published_at=published)

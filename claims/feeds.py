@@ -5,7 +5,7 @@ import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from .claimreview import absolute
 from .filters import public_parties, public_topics
-from .models import Claim, Source, VerdictChange
+from .models import Claim, Rating, Source, VerdictChange
 
 FEED_LENGTH = 50
 
@@ -27,6 +27,15 @@ XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 def xml_safe(value):
     return XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
+
+
+# The verdict the public saw before a change of the same claim: not its
+# `previous_rating`, which may be a draft's.
+shown_before = VerdictChange.objects.filter(
+    Q(published_at__lt=OuterRef("published_at"))
+    | Q(published_at=OuterRef("published_at"), pk__lt=OuterRef("pk")),
+    claim=OuterRef("claim"),
+).order_by("-published_at", "-id")
 
 
 class VerdictFeed(Feed):
@@ -60,14 +69,22 @@ class VerdictFeed(Feed):
         return absolute(reverse("claims:claim_list"))
 
     def changes(self, obj):
-        return VerdictChange.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
+        """The verdicts the public saw (Claim.public_history), when it saw them."""
+        return VerdictChange.objects.filter(
+            claim__status__in=Claim.PUBLIC_STATUSES, published_at__isnull=False
+        )
 
     def items(self, obj=None):
-        return (
+        changes = list(
             self.changes(obj)
-            .select_related("claim__claimant", "rating", "previous_rating")
-            .order_by("-changed_at", "-id")[:FEED_LENGTH]
+            .select_related("claim__claimant", "rating")
+            .annotate(shown_before_id=Subquery(shown_before.values("rating")[:1]))
+            .order_by("-published_at", "-id")[:FEED_LENGTH]
         )
+        ratings = Rating.objects.in_bulk({change.shown_before_id for change in changes})
+        for change in changes:
+            change.public_previous_rating = ratings.get(change.shown_before_id)
+        return changes
 
     def item_title(self, change):
         return f"{change.rating.label}: {Truncator(change.claim.statement).chars(120)}"
@@ -75,7 +92,8 @@ class VerdictFeed(Feed):
     def item_description(self, change):
         """HTML, as RSS descriptions and Atom summaries are read: the text
         escaped, its lines kept apart."""
-        before = change.previous_rating.label if change.previous_rating else _("none")
+        previous = change.public_previous_rating
+        before = previous.label if previous else _("none")
         text = _(
             "%(claimant)s claims: %(statement)s\n"
             "Verdict: %(new)s (was: %(old)s)\n%(note)s"
@@ -92,10 +110,10 @@ class VerdictFeed(Feed):
         return absolute(f"{change.claim.get_absolute_url()}#verdict-{change.pk}")
 
     def item_pubdate(self, change):
-        return change.changed_at
+        return change.published_at
 
     def item_updateddate(self, change):
-        return change.changed_at
+        return change.published_at
 
 
 class TopicVerdictFeed(VerdictFeed):

@@ -235,11 +235,28 @@ class Claim(models.Model):
             groups[source.stance].append(source)
         return [(stance.label, items) for stance, items in groups.items() if items]
 
+    def public_history(self):
+        """The verdict changes the public saw, in the order it saw them.
+
+        Verdicts given while the claim was not public are the desk's draft and
+        left out. Each change gets `public_previous_rating`, the verdict the
+        public saw before it (not `previous_rating`, which may be a draft's).
+        Uses the prefetched `verdict_changes` if any (views.reviewed_claims).
+        """
+        changes = [c for c in self.verdict_changes.all() if c.published_at]
+        changes.sort(key=lambda change: (change.published_at, change.pk))
+        previous = None
+        for change in changes:
+            change.public_previous_rating = previous
+            previous = change.rating
+        return changes
+
     def rating_as_of(self, moment):
-        """The verdict in force at `moment`, read from the verdict history."""
+        """The verdict the public saw at `moment`; None if the fact-check was
+        not published yet."""
         rating = None
-        for change in self.verdict_changes.all():
-            if change.changed_at > moment:
+        for change in self.public_history():
+            if change.published_at > moment:
                 break
             rating = change.rating
         return rating
@@ -393,7 +410,8 @@ class Source(models.Model):
 
 
 class VerdictChange(models.Model):
-    """One entry of a claim's verdict history; never edited after the fact."""
+    """One entry of a claim's verdict history; never edited after the fact,
+    but for `published_at`, set once when the public first sees the verdict."""
 
     claim = models.ForeignKey(
         Claim,
@@ -421,14 +439,21 @@ class VerdictChange(models.Model):
         related_name="+",
     )
     changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    # None until the public sees the verdict; for good if it was superseded
+    # while the claim was a draft or in review.
+    published_at = models.DateTimeField(_("made public at"), null=True, blank=True)
 
     class Meta:
         ordering = ["changed_at", "id"]
         verbose_name = _("verdict change")
         verbose_name_plural = _("verdict history")
         indexes = [
-            # The timeline on the claim page and the feeds of verdict changes.
+            # The history in the admin, and the verdict in force at publication.
             models.Index(fields=["claim", "changed_at"], name="verdict_claim_changed"),
+            # A claim's public history, and the one before a feed's entry.
+            models.Index(
+                fields=["claim", "published_at"], name="verdict_claim_published"
+            ),
         ]
 
     def __str__(self):

@@ -136,11 +136,19 @@ class SourceSerializer(ClaimSourceSerializer):
         fields = ["id", "claim", *ClaimSourceSerializer.Meta.fields[1:], "api_url"]
 
 
-class VerdictChangeSerializer(PublicSerializer):
-    """One entry of the verdict history, with the reviewer's note."""
+@extend_schema_field({"type": "string", "nullable": True})
+class PreviousVerdictField(serializers.SlugRelatedField):
+    """The slug of the verdict the public saw before, set by
+    Claim.public_history rather than read from a model field."""
 
-    previous_verdict = serializers.SlugRelatedField(
-        source="previous_rating", slug_field="slug", read_only=True, allow_null=True
+
+class VerdictChangeSerializer(PublicSerializer):
+    """One entry of the public verdict history (Claim.public_history), with the
+    reviewer's note, dated when the public first saw the verdict."""
+
+    changed_at = serializers.DateTimeField(source="published_at")
+    previous_verdict = PreviousVerdictField(
+        source="public_previous_rating", slug_field="slug", read_only=True
     )
     verdict = serializers.SlugRelatedField(
         source="rating", slug_field="slug", read_only=True
@@ -189,7 +197,7 @@ class ClaimDetailSerializer(ClaimSerializer):
     """A public claim with its sources and verdict history, as its page shows."""
 
     sources = ClaimSourceSerializer(many=True)
-    verdict_history = VerdictChangeSerializer(source="verdict_changes", many=True)
+    verdict_history = VerdictChangeSerializer(source="public_history", many=True)
 
     class Meta(ClaimSerializer.Meta):
         fields = [*ClaimSerializer.Meta.fields, "sources", "verdict_history"]

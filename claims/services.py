@@ -72,12 +72,16 @@ def set_verdict(*, claim: Claim, reviewer, rating: Rating, note: str) -> Verdict
         raise PermissionDenied(_("Only reviewers may set verdicts."))
     check_verdict(rating=rating, note=note)
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    now = timezone.now()
     change = VerdictChange.objects.create(
         claim=claim,
         previous_rating=claim.rating,
         rating=rating,
         note=note.strip(),
         changed_by=reviewer,
+        changed_at=now,
+        # Given in review, it stays with the desk until the claim is published.
+        published_at=now if claim.is_public else None,
     )
     claim.rating = rating
     claim.verdict_at = change.changed_at
@@ -103,7 +107,18 @@ def change_status(*, claim: Claim, user, status: str) -> Claim:
     if status == Claim.Status.PUBLISHED and claim.published_at is None:
         claim.published_at = now
     claim.save(update_fields=["status", "submitted_at", "published_at", "updated_at"])
+    if status in Claim.PUBLIC_STATUSES:
+        make_verdict_public(claim, now)
     return claim
+
+
+def make_verdict_public(claim: Claim, now) -> None:
+    """The verdict in force goes public with the claim; those it superseded
+    while the claim was not public never do."""
+    in_force = claim.verdict_changes.last()
+    if in_force and in_force.published_at is None:
+        in_force.published_at = now
+        in_force.save(update_fields=["published_at"])
 
 
 # Capture: archiving cited links. The Capture row is the job; these functions

@@ -519,20 +519,25 @@ def insert_batch(first, size, rng, ratings, topics, parties):
 
 
 def insert_history(claims, rng, ratings):
+    """Verdicts half an hour apart, the last the claim's: all given from its
+    publication on, an hour before the last, so the public saw every one."""
     changes = []
     for claim in claims:
         steps = rng.randint(1, 3)
         previous = None
         for step in range(steps):
             rating = claim.rating if step == steps - 1 else rng.choice(ratings)
+            changed_at = claim.verdict_at - datetime.timedelta(
+                minutes=30 * (steps - 1 - step)
+            )
             changes.append(
                 VerdictChange(
                     claim=claim,
                     previous_rating=previous,
                     rating=rating,
                     note="Neue Belege." if claim.language == "de" else "New evidence.",
-                    changed_at=claim.verdict_at
-                    - datetime.timedelta(days=steps - 1 - step),
+                    changed_at=changed_at,
+                    published_at=changed_at,
                 )
             )
             previous = rating

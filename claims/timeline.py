@@ -28,21 +28,22 @@ class Segment:
 
 
 def draw(claim):
-    """Segments for the claim's verdict history (prefetched), or None."""
-    changes = list(claim.verdict_changes.all())
+    """Segments for the claim's public verdict history (prefetched), each from
+    the moment the public saw it, or None."""
+    changes = claim.public_history()
     if not changes:
         return None
-    start, end = changes[0].changed_at, timezone.now()
+    start, end = changes[0].published_at, timezone.now()
     span = max((end - start).total_seconds(), 1)
 
     def position(moment):
         return round((moment - start).total_seconds() / span * 100, 2)
 
-    ends = [change.changed_at for change in changes[1:]] + [end]
+    ends = [change.published_at for change in changes[1:]] + [end]
     segments = [
         Segment(
-            x=position(change.changed_at),
-            width=max(position(until) - position(change.changed_at), MIN_WIDTH),
+            x=position(change.published_at),
+            width=max(position(until) - position(change.published_at), MIN_WIDTH),
             change=change,
         )
         for change, until in zip(changes, ends, strict=True)

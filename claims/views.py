@@ -44,8 +44,10 @@ def reviewed_claims():
         .defer(*ARCHIVE_TEXT_FIELDS)
         .order_by("published_on", "id")
     )
-    history = VerdictChange.objects.select_related(
-        "previous_rating", "rating", "changed_by"
+    # Only the verdicts the public saw (Claim.public_history): a draft's notes
+    # stay in the database.
+    history = VerdictChange.objects.filter(published_at__isnull=False).select_related(
+        "rating", "changed_by"
     )
     return (
         Claim.objects.public()

@@ -226,7 +226,31 @@ def test_reviewer_sets_verdict_and_publishes_from_the_admin(
     change = claim.verdict_changes.get()
     assert change.changed_by == reviewer
     assert change.note == "Satellitenbilder zeigen ukrainische Kontrolle."
+    assert change.published_at == claim.published_at
     assert claim.sources.count() == 2
+
+
+def test_a_verdict_given_with_a_send_back_stays_with_the_desk(
+    reviewer_client, make_claim, rating
+):
+    claim = make_claim(status=Status.PUBLISHED, sources=1)
+    data = existing_sources(
+        claim,
+        claim_form(
+            claim.claimant,
+            slug=claim.slug,
+            new_rating=rating("false").pk,
+            verdict_note="Vorläufig, nicht veröffentlichen.",
+            new_status="in_review",
+        ),
+    )
+
+    response = reviewer_client.post(change_url(claim), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    change = claim.verdict_changes.last()
+    assert change.note == "Vorläufig, nicht veröffentlichen."
+    assert change.published_at is None
 
 
 def test_verdict_without_note_is_refused_in_the_form(

@@ -5,8 +5,10 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db.models import F
 
 from claims.models import Claim, Party, Source, VerdictChange
+from claims.synthetic import load_synthetic
 
 
 def load():
@@ -67,3 +69,29 @@ def test_demo_keeps_german_text_intact(client):
     assert "„Wir haben nicht vor, mit Europa zu kämpfen" in html
     assert "sofort bereit.“" in html
     assert 'lang="de"' in html
+
+
+@pytest.mark.django_db
+def test_demo_claims_show_their_whole_verdict_history(client):
+    load()
+    claim = Claim.objects.get(
+        slug="rubio-erstmals-seit-20-jahren-nicht-beim-nato-treffen"
+    )
+    public = VerdictChange.objects.filter(claim__status__in=Claim.PUBLIC_STATUSES)
+
+    html = client.get(claim.get_absolute_url()).content.decode()
+
+    assert not public.filter(published_at=None).exists()
+    assert html.count('class="timeline__item"') == 2
+    for change in claim.verdict_changes.all():
+        assert change.note in html
+
+
+@pytest.mark.django_db
+def test_synthetic_claims_show_their_whole_verdict_history():
+    load_synthetic(20, seed=7)
+
+    changes = VerdictChange.objects.filter(claim__slug__startswith="synthetic-")
+    assert changes.count() > 20
+    assert not changes.exclude(published_at=F("changed_at")).exists()
+    assert not changes.filter(changed_at__lt=F("claim__published_at")).exists()

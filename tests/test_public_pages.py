@@ -151,8 +151,9 @@ def test_claim_page_shows_the_verdict_as_of_a_date(
     from claims.models import VerdictChange
 
     claim = make_claim(status=Status.PUBLISHED, rating="unproven")
+    published = datetime.datetime(2025, 12, 2, 18, tzinfo=datetime.UTC)
     VerdictChange.objects.filter(claim=claim).update(
-        changed_at=datetime.datetime(2025, 12, 2, 18, tzinfo=datetime.UTC)
+        changed_at=published, published_at=published
     )
 
     before = anonymous_client.get(claim.get_absolute_url(), {"as_of": "2025-12-01"})

@@ -465,11 +465,12 @@ def test_timeline_segments_are_shares_of_the_band_with_whole_labels(
     width and its labels keep their size; each label is clipped by its own
     segment rather than cut at a number of characters."""
     first, second = pokrowsk.verdict_changes.order_by("changed_at")
+    month_ago, days_ago = (now - datetime.timedelta(days=n) for n in (30, 10))
     VerdictChange.objects.filter(pk=first.pk).update(
-        changed_at=now - datetime.timedelta(days=30)
+        changed_at=month_ago, published_at=month_ago
     )
     VerdictChange.objects.filter(pk=second.pk).update(
-        changed_at=now - datetime.timedelta(days=10)
+        changed_at=days_ago, published_at=days_ago
     )
 
     html = client.get(pokrowsk.get_absolute_url()).content.decode()
@@ -488,9 +489,12 @@ def test_a_verdict_that_stood_for_a_minute_is_seen_but_not_labelled(
 ):
     first, second = pokrowsk.verdict_changes.order_by("changed_at")
     month_ago = now - datetime.timedelta(days=30)
-    VerdictChange.objects.filter(pk=first.pk).update(changed_at=month_ago)
+    minute_later = month_ago + datetime.timedelta(minutes=1)
+    VerdictChange.objects.filter(pk=first.pk).update(
+        changed_at=month_ago, published_at=month_ago
+    )
     VerdictChange.objects.filter(pk=second.pk).update(
-        changed_at=month_ago + datetime.timedelta(minutes=1)
+        changed_at=minute_later, published_at=minute_later
     )
 
     html = client.get(pokrowsk.get_absolute_url()).content.decode()
@@ -561,7 +565,7 @@ def test_verdicts_per_month_chart_ends_at_the_newest_verdict(make_claim, client)
     make_claim(status=Status.PUBLISHED, rating="true")
     make_claim(status=Status.PUBLISHED, rating="false")
     two_years_ago = timezone.now() - datetime.timedelta(days=730)
-    VerdictChange.objects.update(changed_at=two_years_ago)
+    VerdictChange.objects.update(changed_at=two_years_ago, published_at=two_years_ago)
 
     moves = client.get("/").context["verdict_moves"]
 

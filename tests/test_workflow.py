@@ -187,16 +187,14 @@ def test_inactive_reviewer_has_no_powers(make_claim, reviewer, rating):
         )
 
 
-def test_rating_as_of_reads_the_history(make_claim, reviewer, rating):
-    claim = make_claim(status=Status.IN_REVIEW)
-    first = services.set_verdict(
-        claim=claim, reviewer=reviewer, rating=rating("unproven"), note="a"
-    )
+def test_rating_as_of_reads_the_public_history(make_claim, reviewer, rating):
+    claim = make_claim(status=Status.PUBLISHED, rating="unproven")
     second = services.set_verdict(
         claim=claim, reviewer=reviewer, rating=rating("false"), note="b"
     )
-    VerdictChange.objects.filter(pk=first.pk).update(
-        changed_at=second.changed_at - datetime.timedelta(days=3)
+    three_days_before = second.changed_at - datetime.timedelta(days=3)
+    VerdictChange.objects.filter(claim=claim).exclude(pk=second.pk).update(
+        changed_at=three_days_before, published_at=three_days_before
     )
     claim = Claim.objects.prefetch_related("verdict_changes").get(pk=claim.pk)
 
