@@ -17,7 +17,7 @@ from django.contrib.postgres.search import (
     SearchVector,
 )
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -56,9 +56,13 @@ CONFIGS = {
     "sv": "swedish",
     "tr": "turkish",
 }
-# How much archived text of each source goes into a claim's vector; a
-# tsvector holds at most 1 MB.
+# How much archived text of each source goes into a claim's vector, and how
+# much of each of the claim's own texts (statement, summary, the sources'
+# titles, quotes and publishers). A tsvector holds at most 1 MB: a claim
+# whose words stem to more is refreshed with less archived text (`refresh`).
 ARCHIVED_TEXT_LIMIT = 100_000
+OWN_TEXT_LIMIT = 100_000
+TSVECTOR_TOO_LONG = "54000"  # PostgreSQL's program_limit_exceeded
 # The search index (migration 0012): the language beside the vector, so that
 # each language's branch of a search is one index condition and no match's
 # vector is read again to check it. Without a pending list (migration 0011).
@@ -129,35 +133,76 @@ def claimant_name(party_model):
 def ranking_vector(party_model, config=None):
     """The statement (A) and the summary and claimant (B), as an expression."""
     config = config or claim_config()
-    return SearchVector("statement", weight="A", config=config) + SearchVector(
-        "summary", claimant_name(party_model), weight="B", config=config
+    statement, summary = (
+        Left(name, OWN_TEXT_LIMIT) for name in ("statement", "summary")
+    )
+    return SearchVector(statement, weight="A", config=config) + SearchVector(
+        summary, claimant_name(party_model), weight="B", config=config
     )
 
 
 def refresh(claim_ids):
     """Rebuild the search vectors of these claims in one UPDATE."""
-    from .models import Claim, Party
+    from .models import Claim
 
     if not enabled() or not claim_ids:
         return
-    claims = Claim.objects.filter(pk__in=claim_ids)
+    try:
+        with transaction.atomic():
+            update_vectors(Claim.objects.filter(pk__in=claim_ids))
+    except OperationalError as error:
+        if not too_long(error):
+            raise
+        for claim_id in claim_ids:
+            refresh_with_less_archived_text(claim_id)
+
+
+def refresh_with_less_archived_text(claim_id):
+    """One claim of a refresh that went past a tsvector's 1 MB (tables of
+    numbers, say, archived from 20 sources): with a tenth of each archived
+    copy's text, then a hundredth, then none, rather than an error on every
+    later edit of the claim. Its own texts always fit (OWN_TEXT_LIMIT)."""
+    from .models import Claim
+
+    claims = Claim.objects.filter(pk=claim_id)
+    for limit in (ARCHIVED_TEXT_LIMIT, ARCHIVED_TEXT_LIMIT // 10, 1_000, 0):
+        try:
+            with transaction.atomic():
+                update_vectors(claims, limit)
+            break
+        except OperationalError as error:
+            if not limit or not too_long(error):
+                raise
+    if limit < ARCHIVED_TEXT_LIMIT:
+        logger.warning(
+            "Claim %s: its words are more than a search vector holds; the first "
+            "%d characters of each archived copy are searchable.",
+            claim_id,
+            limit,
+        )
+
+
+def too_long(error):
+    return getattr(error.__cause__, "sqlstate", None) == TSVECTOR_TOO_LONG
+
+
+def update_vectors(claims, archived_text_limit=ARCHIVED_TEXT_LIMIT):
+    from .models import Party
+
     # Only the branches these claims need: compiling one for every language
     # PostgreSQL can stem took longer than the UPDATE itself.
     languages = claims.order_by().values_list("language", flat=True).distinct()
     config = claim_config(configs_of(languages))
     sources = sources_of_claim()
     ranked = ranking_vector(Party, config)
-    vector = (
-        ranked
-        + SearchVector(
-            text_of(sources, "title", "quote", "publisher"), weight="C", config=config
-        )
-        + SearchVector(
-            text_of(sources, Left("cited_capture__text", ARCHIVED_TEXT_LIMIT)),
-            weight="D",
-            config=config,
-        )
+    vector = ranked + SearchVector(
+        Left(text_of(sources, "title", "quote", "publisher"), OWN_TEXT_LIMIT),
+        weight="C",
+        config=config,
     )
+    if archived_text_limit:
+        archived = Left("cited_capture__text", archived_text_limit)
+        vector += SearchVector(text_of(sources, archived), weight="D", config=config)
     claims.update(search_vector=vector, rank_vector=ranked)
 
 

@@ -602,3 +602,43 @@ def test_one_refresh_stems_each_claim_in_its_own_language(make_claim):
     assert "'krieg':2A" in german.rank_vector and "'krieg'" in german.search_vector
     assert "'war':2A" in english.rank_vector
     assert "'війни':1A" in ukrainian.rank_vector  # word for word
+
+
+def number_table(start, characters):
+    """Text that stems to as many words as it can: distinct numbers."""
+    return " ".join(f"{n:06d}" for n in range(start, start + characters // 7))
+
+
+def test_a_claim_whose_words_outgrow_a_search_vector_stays_searchable(
+    make_claim, client, caplog
+):
+    """A tsvector holds 1 MB. Twenty archived tables of numbers stem to more:
+    the refresh failed, and so did every later edit of the claim's text."""
+    claim = make_claim(status=Status.PUBLISHED, statement="Die Zahlentabellen.")
+    other = make_claim(status=Status.PUBLISHED, statement="Daneben Zahlentabellen.")
+    for index in range(20):
+        table = number_table(index * 20_000, 100_000)
+        with_archived_copy(claim, f"Tabellenkopf{index} {table}")
+
+    claim.statement = "Die Zahlentabellen der Heeresleitung."
+    claim.save()
+    search.refresh([claim.pk, other.pk])
+
+    assert set(found(client, "Zahlentabellen")) == {claim.slug, other.slug}
+    assert found(client, "Heeresleitung") == [claim.slug]
+    assert found(client, "Tabellenkopf7") == [claim.slug]  # each copy's start
+    assert "the first 10000 characters of each archived copy" in caplog.text
+
+
+def test_a_huge_statement_or_quote_is_saved_and_searchable(make_claim, client):
+    claim = make_claim(
+        status=Status.PUBLISHED, statement="Riesenaussage " + number_table(0, 1_200_000)
+    )
+    add_source(claim, quote="Riesenzitat " + number_table(500_000, 1_200_000))
+
+    claim.summary = "Neu begründet."
+    claim.save()
+
+    assert found(client, "Riesenaussage") == [claim.slug]
+    assert found(client, "Riesenzitat") == [claim.slug]
+    assert found(client, "begründet") == [claim.slug]
