@@ -340,11 +340,19 @@ class ClaimAdmin(CapturesGoWithTheirSource, FullTextSearch, admin.ModelAdmin):
         """The claim's own fields as well, for those who may not change them;
         read-only fields are left out of the form, so a forged POST is ignored."""
         if obj is None or permissions.can_edit_claim_fields(request.user, obj):
+            if obj is not None and obj.published_at:
+                return [*self.readonly_fields, "slug"]
             return self.readonly_fields
         return [*self.readonly_fields, *ClaimAdminForm._meta.fields]
 
     def get_prepopulated_fields(self, request, obj=None):
-        if obj is None or permissions.can_edit_claim_fields(request.user, obj):
+        """The address is made up from the statement until the claim is first
+        published; from then on it is permanent: links, feeds' entry ids and
+        search engines have it."""
+        if obj is None or (
+            not obj.published_at
+            and permissions.can_edit_claim_fields(request.user, obj)
+        ):
             return self.prepopulated_fields
         return {}
 

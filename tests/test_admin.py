@@ -184,6 +184,22 @@ def test_reviewer_may_change_a_published_claim(reviewer_client, make_claim):
     assert Claim.objects.get(pk=claim.pk).statement == "Berichtigt."
 
 
+def test_a_published_claims_address_is_permanent(reviewer_client, make_claim, client):
+    published = make_claim(status=Status.PUBLISHED)
+    draft = make_claim()
+    for claim in (published, draft):
+        data = existing_sources(claim, claim_form(claim.claimant, slug="neue-adresse"))
+        data["slug"] = f"neu-{claim.pk}"
+        response = reviewer_client.post(change_url(claim), data)
+        assert response.status_code == 302, response.context["errors"]
+    form = reviewer_client.get(change_url(published)).content.decode()
+
+    assert Claim.objects.get(pk=published.pk).slug == published.slug
+    assert client.get(published.get_absolute_url()).status_code == 200
+    assert 'name="slug"' not in form
+    assert Claim.objects.get(pk=draft.pk).slug == f"neu-{draft.pk}"
+
+
 def test_editor_forging_publish_is_refused(editor_client, make_claim, reviewer, rating):
     from claims import services
 
