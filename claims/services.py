@@ -5,7 +5,9 @@ import datetime
 import difflib
 import logging
 import random
+import shutil
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -231,6 +233,25 @@ def capture_now(*, url: str) -> Capture:
     return record_failure(capture, busy, max_attempts=1)
 
 
+WORKDIR_PREFIX = "capture-"
+
+
+def remove_stale_workdirs():
+    """Remove the work directories (body and payload, up to twice the size
+    limit) of captures whose process was killed, by the hard time limit or
+    for memory, before it could: any older than a capture's lease. Run in
+    each new pool process (tasks.py), which is what follows such a kill."""
+    cutoff = time.time() - settings.CAPTURE_LEASE
+    for path in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            stale = path.is_dir() and path.stat().st_mtime < cutoff
+        except OSError:  # another process removed it meanwhile
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            logger.warning("Removed the work directory of a killed capture: %s", path)
+
+
 def same_visibility(capture):
     """The captures a copy may be stored with: the same claim's, which the
     public sees exactly when it sees this one. Another claim's original may
@@ -262,7 +283,7 @@ def fetch_and_record(capture: Capture, max_attempts: int) -> Capture:
         return RevisitTarget(original.final_url, original.fetch_started_at)
 
     try:
-        with tempfile.TemporaryDirectory(prefix="capture-") as workdir:
+        with tempfile.TemporaryDirectory(prefix=WORKDIR_PREFIX) as workdir:
             artifact = capture_url(
                 capture.url,
                 capture_policy(),

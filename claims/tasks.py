@@ -1,5 +1,5 @@
 from celery import shared_task
-from celery.signals import before_task_publish
+from celery.signals import before_task_publish, worker_process_init
 
 from . import caching, search, services
 
@@ -49,3 +49,10 @@ def search_heartbeat() -> None:
 def beat_checks_in(**kwargs) -> None:
     # Only beat publishes the heartbeat task, so this runs in beat's process.
     services.record_heartbeat("beat")
+
+
+@worker_process_init.connect
+def remove_stale_workdirs(**kwargs) -> None:
+    """A pool process starts when the worker does, and after one was killed
+    (hard time limit, out of memory), leaving its capture's files behind."""
+    services.remove_stale_workdirs()

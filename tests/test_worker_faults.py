@@ -96,7 +96,13 @@ def test_capture_completes_exactly_once_after_its_worker_is_killed(
         route(handler)
 
     # Short deadline and processing time make the lease (and the test) short.
-    timing = {"CAPTURE_DEADLINE": "6", "CAPTURE_PROCESSING_SECONDS": "4"}
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    timing = {
+        "CAPTURE_DEADLINE": "6",
+        "CAPTURE_PROCESSING_SECONDS": "4",
+        "TMPDIR": str(spool),
+    }
     with Server({"/report": slow_then_fast}) as server:
         first = start_worker(tmp_path, "doomed", **timing)
         try:
@@ -111,6 +117,13 @@ def test_capture_completes_exactly_once_after_its_worker_is_killed(
         finally:
             stop(first, signal.SIGKILL)
         assert Capture.objects.get(pk=capture.pk).state == Capture.State.RUNNING
+        # The killed capture's files are left behind; older than a lease, the
+        # next pool process removes them, and leaves a live capture's alone.
+        [killed] = spool.glob("capture-*")
+        assert any(killed.iterdir())
+        an_hour_ago = time.time() - 3600
+        os.utime(killed, (an_hour_ago, an_hour_ago))
+        (spool / "capture-live").mkdir()
 
         second = start_worker(
             tmp_path,
@@ -143,6 +156,11 @@ def test_capture_completes_exactly_once_after_its_worker_is_killed(
         capture.warc.name
     ]
     assert len(requests) == 2
+    assert [path.name for path in spool.glob("capture-*")] == ["capture-live"]
+    assert (
+        "Removed the work directory of a killed capture"
+        in (tmp_path / "rescuer.log").read_text()
+    )
 
 
 def test_source_saved_while_the_broker_is_down_is_captured_by_the_sweep(
