@@ -161,6 +161,14 @@ class SourceInline(admin.StackedInline):
     }
     autocomplete_fields = ["party"]
 
+    def has_delete_permission(self, request, obj=None):
+        """`obj` is the claim: a forged delete flag is ignored where the
+        checkbox is not shown."""
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (
+            obj is None or permissions.can_remove_sources(request.user, obj)
+        )
+
     def get_queryset(self, request):
         return (
             super()
@@ -565,6 +573,40 @@ class SourceAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
         if not change:
             obj.added_by = request.user
         super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (
+            obj is None or permissions.can_remove_sources(request.user, obj.claim)
+        )
+
+    def get_deleted_objects(self, objs, request):
+        """Sources of claims in review or public, which `has_delete_permission`
+        refuses an editor, named with the reason rather than as "no permission
+        to delete sources" (on the delete page and for "delete selected")."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        refused = [
+            source
+            for source in objs
+            if not permissions.can_remove_sources(request.user, source.claim)
+        ]
+        if refused:
+            # Not "no permission to delete sources", which the editor has.
+            perms_needed.discard(Source._meta.verbose_name)
+            protected = [
+                *protected,
+                *(
+                    _(
+                        "%(source)s: a reviewer removes the sources of a claim in "
+                        "review or public"
+                    )
+                    % {"source": source}
+                    for source in refused
+                ),
+            ]
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description=_("archive"))
     def archive(self, source):

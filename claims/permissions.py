@@ -38,11 +38,19 @@ def can_edit_claim_fields(user, claim):
     Editors may only while it is a draft: once it is in review or public, a
     change to what readers see goes through a reviewer. Sources are not
     covered: editors add and edit them on any claim, because evidence arrives
-    after publication and each source is attributed and archived.
+    after publication and each source is attributed and archived; removing
+    one is covered (`can_remove_sources`).
     """
     if can_review(user):
         return True
     return can_edit(user) and claim.status == Status.DRAFT
+
+
+def can_remove_sources(user, claim):
+    """Whether `user` may remove sources from the claim. Adding and editing
+    evidence is open to editors on any claim; taking it away from what
+    readers see, or are about to see, goes through a reviewer."""
+    return can_edit_claim_fields(user, claim)
 
 
 def can_move(user, claim, status):

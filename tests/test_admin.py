@@ -693,6 +693,34 @@ def test_editor_deletes_a_source_with_its_captures(editor_client, make_claim, ho
     assert kept.captures.count() == 1
 
 
+@pytest.mark.parametrize("status", [Status.IN_REVIEW, Status.PUBLISHED])
+def test_only_a_reviewer_removes_evidence_from_a_claim_past_draft(
+    editor_client, reviewer_client, make_claim, status
+):
+    claim = make_claim(status=status)
+    cited = add_source(claim, url="https://e.org/beleg")
+    data = existing_sources(claim, claim_form(claim.claimant, slug=claim.slug))
+    data["sources-0-DELETE"] = "on"  # forged: the editor is shown no checkbox
+    delete_page = reverse("admin:claims_source_delete", args=[cited.pk])
+    changelist = reverse("admin:claims_source_changelist")
+    action = {"action": "delete_selected", "_selected_action": [cited.pk]}
+
+    form = editor_client.get(change_url(claim)).content.decode()
+    inline = editor_client.post(change_url(claim), data)
+    page = editor_client.post(delete_page, {"post": "yes"})
+    confirmation = editor_client.post(changelist, action).content.decode()
+    editor_client.post(changelist, {**action, "post": "yes"})
+
+    assert 'name="sources-0-DELETE"' not in form
+    assert (inline.status_code, page.status_code) == (302, 403)
+    assert "a reviewer removes the sources of a claim in review or public" in (
+        confirmation
+    )
+    assert Source.objects.filter(pk=cited.pk).exists()
+    reviewer_client.post(change_url(claim), data)
+    assert not Source.objects.filter(pk=cited.pk).exists()
+
+
 def test_nobody_deletes_a_capture_on_its_own(editor_client, superuser, make_claim):
     from tests.conftest import client_for
 
