@@ -614,17 +614,25 @@ class SourceAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
 
     @admin.action(description=_("Capture again now"), permissions=["change"])
     def capture_again(self, request, queryset):
-        for source in queryset:
-            services.capture_again(source=source, user=request.user)
-        self.message_user(
-            request,
-            ngettext(
+        created = [
+            services.capture_again(source=source, user=request.user)[1]
+            for source in queryset
+        ]
+        new, waiting = created.count(True), created.count(False)
+        if new:
+            message = ngettext(
                 "A new capture of %d source is on its way.",
                 "New captures of %d sources are on their way.",
-                len(queryset),
+                new,
             )
-            % len(queryset),
-        )
+            self.message_user(request, message % new)
+        if waiting:
+            message = ngettext(
+                "%d source was still being captured; that capture goes first.",
+                "%d sources were still being captured; those captures go first.",
+                waiting,
+            )
+            self.message_user(request, message % waiting)
 
 
 @admin.register(Capture)

@@ -557,11 +557,25 @@ def schedule_rechecks(*, limit: int | None = None) -> int:
     return count
 
 
-def capture_again(*, source: Source, user) -> Capture:
-    """The admin's "capture again now"."""
+def capture_again(*, source: Source, user) -> tuple[Capture, bool]:
+    """The admin's "capture again now": a new capture, and True; or, if one
+    is still to finish, that one, and False. One waiting to retry is brought
+    forward to now rather than doubled (each click queued another)."""
     if not permissions.can_edit(user):
         raise PermissionDenied(_("Only editors and reviewers may request captures."))
-    return source.request_capture(Capture.Kind.MANUAL)
+    unfinished = (
+        source.captures.filter(state__in=[Capture.State.PENDING, Capture.State.RUNNING])
+        .order_by("-pk")
+        .first()
+    )
+    if unfinished is None:
+        return source.request_capture(Capture.Kind.MANUAL), True
+    brought_forward = Capture.objects.filter(
+        pk=unfinished.pk, state=Capture.State.PENDING
+    ).update(next_attempt_at=timezone.now())
+    if brought_forward:
+        transaction.on_commit(lambda: queue_capture(unfinished.pk))
+    return unfinished, False
 
 
 # Health

@@ -1,6 +1,9 @@
 """Capture state in the admin: progress, errors, attempts, "capture again now"."""
 
+import datetime
+
 from django.urls import reverse
+from django.utils import timezone
 
 from claims import services
 from claims.models import Capture, Source
@@ -60,6 +63,7 @@ def test_capture_again_now_queues_a_new_capture(
 ):
     source = add_source(make_claim(), url="https://example.org/again")
     first = source.captures.get()
+    Capture.objects.filter(pk=first.pk).update(state=Capture.State.FAILED)
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = editor_client.post(
@@ -72,6 +76,26 @@ def test_capture_again_now_queues_a_new_capture(
     assert newest.state == Capture.State.PENDING
     assert Source.objects.get(pk=source.pk).latest_capture == newest
     assert len(queued) == 1
+
+
+def test_capture_again_brings_a_waiting_capture_forward_instead_of_doubling_it(
+    editor_client, make_claim, django_capture_on_commit_callbacks
+):
+    source = add_source(make_claim(), url="https://example.org/waiting")
+    waiting = source.captures.get()
+    later = timezone.now() + datetime.timedelta(minutes=30)  # a retry's backoff
+    Capture.objects.filter(pk=waiting.pk).update(attempts=1, next_attempt_at=later)
+    action = {"action": "capture_again", "_selected_action": [source.pk]}
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        for _click in range(3):
+            response = editor_client.post(SOURCES, action, follow=True)
+
+    assert list(source.captures.all()) == [waiting]
+    assert Capture.objects.get(pk=waiting.pk).next_attempt_at < later
+    assert len(queued) == 3  # the worker takes it at most once (run_capture)
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == ["1 source was still being captured; that capture goes first."]
 
 
 def test_outsider_cannot_request_captures(outsider, make_claim):
@@ -124,7 +148,7 @@ def test_capture_list_shows_whether_each_is_unchanged_since_the_previous(
         source = add_source(make_claim(), url=server.url("/"))
         services.run_capture(capture_id=source.captures.get().pk)
         services.run_capture(
-            capture_id=services.capture_again(source=source, user=superuser).pk
+            capture_id=services.capture_again(source=source, user=superuser)[0].pk
         )
 
     listing = client_for(superuser).get(reverse("admin:claims_capture_changelist"))
