@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import permissions, search, services
-from .forms import ClaimAdminForm
+from .forms import ClaimAdminForm, SourceForm
 from .models import (
     Capture,
     Claim,
@@ -146,6 +146,7 @@ class SourceInline(admin.StackedInline):
     as a laptop's screen, with the quote and the archive out of sight."""
 
     model = Source
+    form = SourceForm
     formset = SourceFormSet
     extra = 1
     fields = [
@@ -545,6 +546,7 @@ def shorten(text, length):
 
 @admin.register(Source)
 class SourceAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
+    form = SourceForm
     list_display = ["__str__", "claim", "party", "stance", "archive", "live_checked_at"]
     list_filter = ["live_status", "latest_capture__state", "stance", "party"]
     list_select_related = ["claim", "party", "latest_capture"]

@@ -1,10 +1,12 @@
 """Editors and reviewers in the Django admin: forged requests and bad input too."""
 
+import datetime
 import re
 
 import pytest
 from auditlog.models import LogEntry
 from django.urls import reverse
+from django.utils import timezone
 
 from claims.models import Capture, Claim, Party, Source, VerdictChange
 from tests.conftest import add_source
@@ -628,6 +630,40 @@ def test_source_deletion_is_audited(editor_client, editor, make_claim):
     )
     assert entry.actor == editor
     assert entry.changes["url"] == ["https://e.org/gone", "None"]
+
+
+def test_a_source_must_be_a_web_link_published_on_a_day_that_has_come(
+    editor_client, make_claim
+):
+    claim = make_claim()
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    data = with_source(
+        claim_form(claim.claimant, slug=claim.slug, first_made_on=tomorrow),
+        url="ftp://files.example/lage.pdf",
+        party=claim.claimant.pk,
+        stance="asserts",
+        published_on="2052-12-01",
+    )
+
+    response = editor_client.post(change_url(claim), data)
+
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    source_errors = formset.forms[0].errors
+    assert source_errors["url"] == [
+        "Only web links (http:// or https://) can be archived."
+    ]
+    assert source_errors["published_on"] == ["This date is in the future."]
+    errors = response.context["adminform"].form.errors
+    assert errors["first_made_on"] == ["This date is in the future."]
+    assert not claim.sources.exists()
+
+    today = timezone.localdate().isoformat()
+    data.update({"first_made_on": today, "sources-0-published_on": today})
+    data["sources-0-url"] = "https://files.example/lage.pdf"
+    response = editor_client.post(change_url(claim), data)
+    assert response.status_code == 302, response.context["errors"]
+    assert claim.sources.get().url == "https://files.example/lage.pdf"
 
 
 def test_party_admin_needs_a_name_and_kind(editor_client):
