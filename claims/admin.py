@@ -571,6 +571,14 @@ class SourceAdmin(CapturesGoWithTheirSource, admin.ModelAdmin):
             .defer("latest_capture__text", "claim__search_vector", "claim__rank_vector")
         )
 
+    def get_readonly_fields(self, request, obj=None):
+        """Moving a source to another claim removes it from its own: only for
+        those who may remove it (read-only fields are left out of the form, so
+        a forged POST is ignored)."""
+        if obj is None or permissions.can_remove_sources(request.user, obj.claim):
+            return self.readonly_fields
+        return [*self.readonly_fields, "claim"]
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.added_by = request.user

@@ -131,8 +131,8 @@ def language_choices(choices):
 
 def claim_version(claim):
     """What the form compares to tell whether the claim was saved meanwhile:
-    every save through the admin and every workflow or verdict change sets
-    `updated_at`."""
+    every save through the admin, every workflow or verdict change and every
+    edit of one of its sources (signals.on_source_saving) sets `updated_at`."""
     return claim.updated_at.isoformat() if claim.updated_at else ""
 
 

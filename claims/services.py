@@ -563,8 +563,11 @@ def capture_again(*, source: Source, user) -> tuple[Capture, bool]:
     forward to now rather than doubled (each click queued another)."""
     if not permissions.can_edit(user):
         raise PermissionDenied(_("Only editors and reviewers may request captures."))
+    # Of the URL cited now: one of a URL since corrected is no capture of it.
     unfinished = (
-        source.captures.filter(state__in=[Capture.State.PENDING, Capture.State.RUNNING])
+        source.captures.filter(
+            url=source.url, state__in=[Capture.State.PENDING, Capture.State.RUNNING]
+        )
         .order_by("-pk")
         .first()
     )

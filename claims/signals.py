@@ -10,6 +10,7 @@ change to what every claim page shows (parties, ratings, topics) dates all.
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from . import caching, search
 from .models import Claim, Party, Rating, Source, Topic, VerdictChange
@@ -65,6 +66,11 @@ def on_source_saving(sender, instance, raw=False, **kwargs):
             .values_list("claim_id", flat=True)
             .first()
         )
+        # An edit of a claim's evidence is a change of the claim: a claim form
+        # opened before it would put the old values back (ClaimAdminForm's
+        # version). Before the source's row, in the order the claim form locks.
+        claims = Claim.objects.filter(pk__in={instance.claim_id, instance.claim_before})
+        claims.update(updated_at=timezone.now())
 
 
 @receiver([post_save, post_delete], sender=Source)

@@ -757,6 +757,52 @@ def test_only_a_reviewer_removes_evidence_from_a_claim_past_draft(
     assert not Source.objects.filter(pk=cited.pk).exists()
 
 
+def source_page(source):
+    return reverse("admin:claims_source_change", args=[source.pk])
+
+
+def source_form(source, **changes):
+    """POST data for the source's own change form, as it was saved."""
+    data = {
+        "claim": source.claim_id,
+        "url": source.url,
+        "party": source.party_id,
+        "stance": source.stance,
+        "quote": source.quote,
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.parametrize("status", [Status.IN_REVIEW, Status.PUBLISHED])
+def test_an_editor_cannot_move_evidence_off_a_claim_past_draft(
+    editor_client, reviewer_client, make_claim, status
+):
+    """Moving a source to another claim removes it from its own."""
+    claim, draft = make_claim(status=status), make_claim()
+    cited = add_source(claim, url="https://e.org/beleg")
+    url = source_page(cited)
+    # Forged: the editor is shown no claim field.
+    data = source_form(cited, claim=draft.pk)
+
+    form = editor_client.get(url).content.decode()
+    response = editor_client.post(url, data)
+
+    assert 'name="claim"' not in form
+    assert response.status_code == 302
+    assert Source.objects.get(pk=cited.pk).claim == claim
+    reviewer_client.post(url, data)
+    assert Source.objects.get(pk=cited.pk).claim == draft
+
+
+def test_an_editor_moves_a_source_between_drafts(editor_client, make_claim):
+    claim, other = make_claim(), make_claim()
+    cited = add_source(claim, url="https://e.org/entwurf")
+    data = source_form(cited, claim=other.pk)
+
+    assert editor_client.post(source_page(cited), data).status_code == 302
+    assert Source.objects.get(pk=cited.pk).claim == other
+
+
 def test_nobody_deletes_a_capture_on_its_own(editor_client, superuser, make_claim):
     from tests.conftest import client_for
 

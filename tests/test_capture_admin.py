@@ -193,3 +193,28 @@ def test_admin_changelist_of_captures_is_read_only(
     assert capture in listing.context["cl"].result_list
     assert change.status_code == 403
     assert Capture.objects.get(pk=capture.pk).url == server.url("/")
+
+
+def test_capture_again_after_the_link_was_corrected_captures_the_new_link(
+    editor_client, make_claim
+):
+    """A capture of the mistyped link, still waiting to retry, is no capture
+    of the link the source cites now."""
+    source = add_source(make_claim(), url="https://old.example/tippfehler")
+    typo = source.captures.get()
+    later = timezone.now() + datetime.timedelta(minutes=30)
+    Capture.objects.filter(pk=typo.pk).update(attempts=1, next_attempt_at=later)
+    source = Source.objects.get(pk=source.pk)
+    source.url = "https://news.example/richtig"
+    source.save()
+    source.captures.exclude(pk=typo.pk).update(state=Capture.State.SUCCEEDED)
+    action = {"action": "capture_again", "_selected_action": [source.pk]}
+
+    response = editor_client.post(SOURCES, action, follow=True)
+
+    newest = source.captures.order_by("-pk").first()
+    assert newest.url == "https://news.example/richtig"
+    assert newest.state == Capture.State.PENDING
+    assert Capture.objects.get(pk=typo.pk).next_attempt_at == later
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == ["A new capture of 1 source is on its way."]

@@ -7,8 +7,15 @@ from django.db import connection
 
 from claims import services
 from claims.models import Claim, Source
-from tests.conftest import client_for, make_user
-from tests.test_admin import QUEUE, change_url, claim_form, existing_sources
+from tests.conftest import add_source, client_for, make_user
+from tests.test_admin import (
+    QUEUE,
+    change_url,
+    claim_form,
+    existing_sources,
+    source_form,
+    source_page,
+)
 
 Status = Claim.Status
 
@@ -93,6 +100,25 @@ def test_a_second_reviewer_cannot_undo_a_publication_unseen(
     assert claim.summary == "Belegt durch drei Quellen."
     assert claim.rating == rating("true")
     assert claim.verdict_changes.count() == 1
+
+
+def test_a_source_edited_meanwhile_on_its_own_page_is_not_put_back(editor, make_claim):
+    """The claim form posts every source as it was opened; saved over an edit
+    made on the source's own page, it put the old quote back."""
+    claim = make_claim()
+    source = add_source(claim, quote="Altes Zitat.")
+    by_claim, by_source = client_for(editor), client_for(editor)
+    stale = opened(
+        by_claim, claim, summary="Neu begründet.", **{"sources-0-quote": source.quote}
+    )
+    edit = source_form(source, quote="Korrigiertes Zitat.")
+
+    assert by_source.post(source_page(source), edit).status_code == 302
+    response = by_claim.post(change_url(claim), stale)
+
+    assert "Someone else saved this claim" in form_errors(response)
+    assert Source.objects.get(pk=source.pk).quote == "Korrigiertes Zitat."
+    assert Claim.objects.get(pk=claim.pk).summary != "Neu begründet."
 
 
 def test_a_source_removed_meanwhile_is_named_on_the_form(editor_client, make_claim):
