@@ -1,5 +1,6 @@
 """Actions that span models or have side effects. Views and the admin call these."""
 
+import contextlib
 import dataclasses
 import datetime
 import difflib
@@ -333,8 +334,7 @@ def holds_claim(capture: Capture) -> bool:
 def record_success(capture: Capture, artifact, original: Capture | None) -> Capture:
     if not holds_claim(capture):
         return capture
-    with open(artifact.warc_path, "rb") as warc:
-        capture.warc.save(artifact.warc_path.name, File(warc), save=False)
+    save_warc(capture, artifact.warc_path)
     try:
         fill_in_success(capture, artifact, original)
     except BaseException:
@@ -346,6 +346,26 @@ def record_success(capture: Capture, artifact, original: Capture | None) -> Capt
         extra={"capture": capture.pk, "sha256": capture.payload_sha256},
     )
     return capture
+
+
+def save_warc(capture: Capture, path: Path) -> None:
+    """Store the WARC file in the archive. If that fails (the disk is full, the
+    folder read-only), remove what was written of it: the filesystem storage
+    leaves a partial file behind, which no row would ever name, and each
+    retry would add another."""
+    storage = capture.warc.storage
+    name = capture.warc.field.generate_filename(capture, path.name)
+    taken = storage.exists(name)  # never, with a uuid in the name; but if so
+    try:
+        with open(path, "rb") as warc:
+            capture.warc = storage.save(
+                name, File(warc), max_length=capture.warc.field.max_length
+            )
+    except BaseException:
+        if not taken:
+            with contextlib.suppress(Exception):
+                storage.delete(name)
+        raise
 
 
 def fill_in_success(capture: Capture, artifact, original: Capture | None) -> None:

@@ -253,9 +253,15 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # A database backup holds password hashes, live sessions and drafts:
+    # readable by the user that made it only, whatever the umask.
     "dbbackup": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(BACKUP_DIR)},
+        "OPTIONS": {
+            "location": str(BACKUP_DIR),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     },
 }
 

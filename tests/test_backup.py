@@ -1,6 +1,7 @@
 """`manage.py backup` and `manage.py restore`: the database and the archive."""
 
 import contextlib
+import errno
 import hashlib
 import io
 import json
@@ -8,6 +9,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,11 @@ from dbbackup import settings as dbbackup_settings
 from dbbackup import utils
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import FileSystemStorage
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from claims import services
 from claims.capture import read_payload
@@ -48,7 +52,9 @@ def backup_dir(tmp_path, monkeypatch):
     is imported, so the settings fixture cannot redirect it."""
     location = tmp_path / "backups"
     monkeypatch.setattr(
-        dbbackup_settings, "STORAGE_OPTIONS", {"location": str(location)}
+        dbbackup_settings,
+        "STORAGE_OPTIONS",
+        {**dbbackup_settings.STORAGE_OPTIONS, "location": str(location)},
     )
     return location
 
@@ -339,3 +345,221 @@ def test_sqlite_restore_holds_while_another_process_has_the_database_open(
     assert later_warc.is_file()
     assert f"  {later_warc.relative_to(tmp_path / 'archive')}" in output
     assert payload_sha256_of(Path(kept["warc_path"])) == kept["sha256"]
+
+
+class FullDiskStorage(FileSystemStorage):
+    """Django's filesystem storage on a disk that fills up while it writes:
+    the first kilobyte of the file is written, then ENOSPC, and (as on a real
+    full disk) what was written stays."""
+
+    def _save(self, name, content):
+        return super()._save(name, FillsUp(content))
+
+
+class FillsUp:
+    def __init__(self, content):
+        self.content = content
+
+    def chunks(self, chunk_size=None):
+        self.content.seek(0)
+        yield self.content.read(1024)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def files_in(folder):
+    return sorted(path for path in Path(folder).rglob("*") if path.is_file())
+
+
+def member_data_offset(tar_path, index):
+    with tarfile.open(tar_path) as tar:
+        member = [member for member in tar if member.isfile()][index]
+        return member.name, member.offset_data, member.size
+
+
+def test_restore_refuses_a_truncated_archive_backup_and_changes_nothing(
+    archived_claim, backup_dir, capture_settings, make_claim
+):
+    """A truncated tar used to delete each file it would put back before
+    reading its copy: the good WARC file on disk became an empty one, and the
+    restore stopped with a traceback."""
+    archive = Path(capture_settings.MEDIA_ROOT)
+    run("backup")
+    (tar_path,) = backup_dir.glob("*.tar")
+    _, offset, size = member_data_offset(tar_path, 1)
+    tar_path.write_bytes(tar_path.read_bytes()[: offset + size // 2])
+    before = {path: sha256_of(path) for path in files_in(archive)}
+    later = make_claim()
+
+    connections.close_all()
+    with pytest.raises(CommandError, match="cannot be read to the end") as error:
+        run("restore", interactive=False)
+
+    assert "Nothing was changed" in str(error.value)
+    assert {path: sha256_of(path) for path in files_in(archive)} == before
+    assert Claim.objects.filter(pk=later.pk).exists()  # the database, too
+    run("verifyarchive")
+
+
+def test_restore_does_not_put_a_damaged_copy_over_a_good_file(
+    archived_claim, backup_dir, capture_settings
+):
+    """A bit flipped in the backup's copy of a WARC file (bit rot) used to be
+    written over the intact file on disk."""
+    archive = Path(capture_settings.MEDIA_ROOT)
+    run("backup")
+    (tar_path,) = backup_dir.glob("*.tar")
+    name, offset, size = member_data_offset(tar_path, 0)
+    data = bytearray(tar_path.read_bytes())
+    data[offset + size // 2] ^= 0x40
+    tar_path.write_bytes(bytes(data))
+    good = sha256_of(archive / name)
+
+    connections.close_all()
+    output = run("restore", interactive=False)
+
+    assert sha256_of(archive / name) == good
+    assert "3 captures checked, 0 missing or altered." in output
+
+
+def test_restore_leaves_a_file_written_during_the_backup_whole(
+    archived_claim, backup_dir, capture_settings
+):
+    """A backup taken while a WARC file was being written holds only its first
+    part; the restore must leave the finished file as it is ("left in
+    place"), not cut it back to that part."""
+    archive = Path(capture_settings.MEDIA_ROOT)
+    writing = archive / "warcs" / "capture-being-written.warc.gz"
+    writing.write_bytes(b"first half ")
+    run("backup")
+    with writing.open("ab") as warc:
+        warc.write(b"and the rest, written after the backup")
+    finished = writing.read_bytes()
+
+    connections.close_all()
+    output = run("restore", interactive=False)
+
+    assert writing.read_bytes() == finished
+    assert "warcs/capture-being-written.warc.gz" in output
+
+
+def test_backup_files_can_be_read_by_their_owner_only(archived_claim, backup_dir):
+    """The dump holds password hashes, live session keys and drafts."""
+    run("backup")
+
+    assert backup_dir.stat().st_mode & 0o777 == 0o700
+    written = sorted(backup_dir.iterdir())
+    assert len(written) == 3
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
+def test_a_backup_on_a_full_disk_leaves_no_incomplete_backup_behind(
+    archived_claim, backup_dir, monkeypatch
+):
+    """A part-written dump kept its backup name: the next restore took it for
+    the newest backup, and retention counted it as one of BACKUP_KEEP."""
+    monkeypatch.setattr(
+        dbbackup_settings, "STORAGE", "tests.test_backup.FullDiskStorage"
+    )
+
+    with pytest.raises(CommandError) as error:
+        run("backup")
+
+    assert "incomplete file" in str(error.value)
+    assert "No space left on device" in str(error.value)
+    assert files_in(backup_dir) == []
+
+
+def test_backup_says_when_it_copies_a_missing_or_altered_warc_file(
+    archived_claim, backup_dir, capture_settings
+):
+    """Retention would otherwise replace every good copy with a bad one
+    without a word."""
+    archive = Path(capture_settings.MEDIA_ROOT)
+    capture = Capture.objects.filter(source__claim=archived_claim).first()
+    altered = archive / capture.warc.name
+    altered.write_bytes(altered.read_bytes() + b"x")
+    errors = io.StringIO()
+
+    with pytest.raises(CommandError, match="1 of the archive's WARC files"):
+        call_command("backup", stdout=io.StringIO(), stderr=errors)
+
+    assert f"capture {capture.pk} " in errors.getvalue()
+    assert "has been altered" in errors.getvalue()
+    assert len(list(backup_dir.glob("*.tar"))) == 1  # the backup was still made
+
+
+def test_a_capture_on_a_full_disk_leaves_no_partial_warc_and_is_retried(
+    transactional_db, capture_settings, make_claim, server
+):
+    archive = Path(capture_settings.MEDIA_ROOT)
+    filesystem = capture_settings.STORAGES
+    capture_settings.STORAGES = {
+        **filesystem,
+        "default": {"BACKEND": "tests.test_backup.FullDiskStorage"},
+    }
+    source = add_source(make_claim(), url=server.url("/kremlin"))
+    capture = source.captures.get()
+
+    with pytest.raises(OSError, match="No space left on device"):
+        services.run_capture(capture_id=capture.pk)
+
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.PENDING
+    assert capture.attempts == 1
+    assert "No space left on device" in capture.error
+    assert not capture.warc
+    assert files_in(archive) == []
+
+    # Room on the disk again: the retry archives the page.
+    capture_settings.STORAGES = filesystem
+    Capture.objects.filter(pk=capture.pk).update(next_attempt_at=timezone.now())
+    services.run_capture(capture_id=capture.pk)
+    capture.refresh_from_db()
+    assert capture.state == Capture.State.SUCCEEDED
+    assert files_in(archive) == [archive / capture.warc.name]
+    run("verifyarchive")
+
+
+def test_verifyarchive_reports_a_file_it_cannot_read_and_checks_the_rest(
+    archived_claim, capture_settings
+):
+    archive = Path(capture_settings.MEDIA_ROOT)
+    first, *others = Capture.objects.filter(source__claim=archived_claim).order_by("pk")
+    (archive / first.warc.name).unlink()
+    (archive / first.warc.name).mkdir()  # or unreadable, or a bad sector
+    errors = io.StringIO()
+
+    with pytest.raises(CommandError, match="3 captures checked, 1 missing"):
+        call_command("verifyarchive", stdout=io.StringIO(), stderr=errors)
+
+    assert f"capture {first.pk} " in errors.getvalue()
+    assert "cannot be read" in errors.getvalue()
+
+
+def test_capture_command_on_an_unwritable_archive_fails_without_a_traceback(
+    tmp_path, server
+):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    environment = {
+        **os.environ,
+        "ARCHIVE_ROOT": str(blocked / "archive"),
+        "CAPTURE_ALLOW_NETWORKS": "127.0.0.1/32",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "capture", server.url("/kremlin"), "--json"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "The capture failed:" in result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == "failed"
+    assert "Internal error" in outcome["error"]

@@ -5,6 +5,7 @@ names them after one timestamp so that `manage.py restore` can pair them, and
 applies the retention (BACKUP_KEEP). See docs/backup.md.
 """
 
+import contextlib
 import shutil
 import tarfile
 from datetime import datetime
@@ -20,6 +21,9 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+
+from claims.management.commands.verifyarchive import verify
+from claims.models import Capture
 
 SQLITE = "django.db.backends.sqlite3"
 
@@ -47,7 +51,8 @@ class Command(BaseCommand):
         # to the archive that the dump does not mention, which is harmless;
         # the other order could give a dump that names a file the archive
         # backup lacks.
-        dump_database(database_name)
+        with removed_if_incomplete(storage, database_name):
+            dump_database(database_name)
         self.report(storage, "Database", database_name)
         if archive is None:
             self.stdout.write(
@@ -60,8 +65,14 @@ class Command(BaseCommand):
             # mediabackup cannot list a folder that was never created (no
             # capture yet); an empty archive is still worth a backup.
             Path(archive.location).mkdir(parents=True, exist_ok=True)
-            call_command("mediabackup", output_filename=archive_name, verbosity=0)
+            with removed_if_incomplete(storage, archive_name):
+                call_command("mediabackup", output_filename=archive_name, verbosity=0)
             self.report(storage, "Archive", archive_name)
+
+        # A missing or altered WARC file goes into the backup as it is now;
+        # say so while the older backups still hold a good copy. (An archive
+        # in S3 is not in the backup, nor pulled through this machine.)
+        damaged = self.check_archive() if archive is not None else 0
 
         keep = settings.DBBACKUP_CLEANUP_KEEP
         if keep > 0:
@@ -76,12 +87,53 @@ class Command(BaseCommand):
             )
         )
 
+        if damaged:
+            raise CommandError(
+                f"The backup was made, but {damaged} of the archive's WARC files "
+                "are missing or altered (listed above), and the backup holds them "
+                "so. Put back a good copy from an older backup before retention "
+                "removes the last one (docs/backup.md, 'Restoring')."
+            )
+
+    def check_archive(self):
+        problems = 0
+        captures = Capture.objects.filter(state=Capture.State.SUCCEEDED).exclude(
+            warc=""
+        )
+        for capture in captures.only(
+            "pk", "url", "warc", "warc_sha256", "payload_sha256", "revisit_of"
+        ).iterator():
+            problem = verify(capture)
+            if problem:
+                problems += 1
+                self.stderr.write(f"capture {capture.pk} ({capture.url}): {problem}")
+        return problems
+
     def report(self, storage, label, name):
         size = utils.bytes_to_str(storage.storage.size(name))
         if ".tar" in name:
             files = count_files(storage, name)
             size = f"{files} file{'' if files == 1 else 's'}, {size}"
         self.stdout.write(f"{label:<9} {backup_path(storage, name)} ({size})")
+
+
+@contextlib.contextmanager
+def removed_if_incomplete(storage, name):
+    """Remove what was written of a backup file that could not be finished
+    (the disk full, say): under a backup's name it would count towards
+    BACKUP_KEEP and be restored as the newest backup."""
+    try:
+        yield
+    except BaseException as error:
+        for leftover in (name, f"{name}.metadata"):
+            with contextlib.suppress(Exception):
+                if storage.storage.exists(leftover):
+                    storage.storage.delete(leftover)
+        if isinstance(error, OSError):
+            raise CommandError(
+                f"The backup failed and its incomplete file {name} was removed: {error}"
+            ) from error
+        raise
 
 
 def check_database(connector, tool):

@@ -16,7 +16,16 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, url, **options):
-        capture = services.capture_now(url=url)
+        try:
+            capture = services.capture_now(url=url)
+        except Exception as error:
+            # Recorded on the capture as "Internal error: …" (the archive
+            # folder full or read-only, say); say so instead of a traceback.
+            if options["json"]:
+                outcome = dict.fromkeys(FIELDS) | {"status": "failed"}
+                outcome |= {"error": f"Internal error: {error}", "text_chars": 0}
+                self.stdout.write(json.dumps(outcome, ensure_ascii=False))
+            raise CommandError(f"The capture failed: {error}") from error
         capture.refresh_from_db()
         outcome = describe(capture)
         if options["json"]:
@@ -26,6 +35,18 @@ class Command(BaseCommand):
                 self.stdout.write(f"{key:>12}: {value}")
         if outcome["status"] != "succeeded":
             raise CommandError(outcome["error"] or "The capture failed.", returncode=1)
+
+
+FIELDS = (
+    "status",
+    "error",
+    "http_status",
+    "final_url",
+    "title",
+    "sha256",
+    "warc_path",
+    "text_chars",
+)
 
 
 def describe(capture):

@@ -7,11 +7,14 @@ archive with `verifyarchive`. See docs/backup.md.
 
 import contextlib
 import gzip
+import hashlib
 import os
 import posixpath
 import shutil
 import sqlite3
+import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 from dbbackup import utils
@@ -85,19 +88,20 @@ class Command(BaseCommand):
         if interactive:
             confirm()
 
-        # The archive first: it only adds files or puts back the backed-up
-        # content under the same names, so the current database stays valid
-        # if this step fails; the database is replaced only after it worked.
+        # The archive backup is read to the end before anything is changed: a
+        # truncated or damaged one stops the restore here. Then the files
+        # missing from the archive are added, which leaves the current
+        # database valid if a later step fails; files already there are
+        # replaced only after the database, and only where the restored
+        # database says the backed-up copy is the right one. So a restore
+        # never puts a damaged or incomplete copy over a good file.
         if archive_name:
-            call_command(
-                "mediarestore",
-                input_filename=archive_name,
-                uncompress=archive_name.endswith(".gz"),
-                replace=True,  # also put back files that were altered
-                interactive=False,
-                verbosity=0,
-            )
+            members = read_archive_backup(storage, archive_name)
+            missing = [name for name in members if not archive.exists(name)]
+            put_back(storage, archive_name, archive, missing)
         restore_database(storage, connector, database_name)
+        if archive_name:
+            put_back(storage, archive_name, archive, altered(archive, members))
         # Cached public pages may show claims the restored database lacks.
         invalidate_public_pages()
         self.stdout.write(self.style.SUCCESS("Restored."))
@@ -182,6 +186,107 @@ def choose_archive_backup(storage, database_name, name):
             f"{location}; name one with --archive-backup."
         )
     return paired[0]
+
+
+CHUNK = 1024 * 1024
+
+
+def read_archive_backup(storage, name):
+    """The SHA-256 of every file in the archive backup, by name; the whole
+    backup is read, so that a truncated or damaged one is refused before
+    anything has been changed."""
+    members = {}
+    try:
+        with (
+            storage.read_file(name) as stored,
+            tarfile.open(fileobj=stored, mode="r:*") as tar,
+        ):
+            for member in tar:
+                if not member.isfile():
+                    continue
+                with tar.extractfile(member) as data:
+                    members[member.name] = file_sha256(data)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        raise CommandError(
+            f"The archive backup {name} cannot be read to the end ({error}); it "
+            "is incomplete or damaged. Nothing was changed. Restore an older "
+            "backup with --database-backup and --archive-backup."
+        ) from error
+    return members
+
+
+def altered(archive, members):
+    """Files on disk whose content differs from their backed-up copy, where
+    the restored database names the file and the backed-up copy is the one it
+    recorded: only then is the copy known to be right. Any other file on disk
+    is left as it is (verifyarchive reports it if the database names it)."""
+    recorded = dict(Capture.objects.exclude(warc="").values_list("warc", "warc_sha256"))
+    changed = []
+    for name, digest in members.items():
+        if recorded.get(name) != digest:
+            continue
+        if not archive.exists(name):
+            changed.append(name)
+            continue
+        try:
+            with archive.open(name, "rb") as current:
+                if file_sha256(current) == digest:
+                    continue
+        except OSError:
+            pass  # unreadable: the backed-up copy is the right one
+        changed.append(name)
+    return changed
+
+
+def put_back(storage, backup_name, archive, names):
+    """Write these files from the archive backup into the archive, each into a
+    temporary file first and then renamed over the old one, so that a file is
+    never left half-written or deleted without its replacement."""
+    wanted = set(names)
+    if not wanted:
+        return
+    with (
+        storage.read_file(backup_name) as stored,
+        tarfile.open(fileobj=stored, mode="r:*") as tar,
+    ):
+        for member in tar:
+            if member.name not in wanted or not member.isfile():
+                continue
+            target = Path(archive.path(member.name))  # refuses ../ and the like
+            target.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(
+                dir=target.parent, prefix=".restore-"
+            )
+            try:
+                with (
+                    os.fdopen(descriptor, "wb") as out,
+                    tar.extractfile(member) as data,
+                ):
+                    shutil.copyfileobj(data, out, CHUNK)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.chmod(temporary, file_mode(archive))
+                os.replace(temporary, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+                raise
+
+
+def file_mode(archive):
+    """The mode the archive's storage gives the files it saves."""
+    if archive.file_permissions_mode is not None:
+        return archive.file_permissions_mode
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def file_sha256(fileobj):
+    digest = hashlib.sha256()
+    while chunk := fileobj.read(CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def list_backups(storage, content_type):

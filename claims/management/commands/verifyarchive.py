@@ -38,6 +38,13 @@ def verify(capture):
     storage, name = capture.warc.storage, capture.warc.name
     if not storage.exists(name):
         return f"WARC file {name} is missing"
+    try:
+        return check_contents(capture, storage, name)
+    except OSError as error:  # a directory, no permission, a bad sector
+        return f"WARC file {name} cannot be read: {error}"
+
+
+def check_contents(capture, storage, name):
     with storage.open(name, "rb") as warc:
         if file_sha256(warc) != capture.warc_sha256:
             return f"WARC file {name} has been altered (SHA-256 differs)"
