@@ -241,3 +241,33 @@ def test_migration_dates_the_history_as_far_as_it_can_be_told(make_claim, rating
         (never, -2): None,
         (never, -1): None,
     }
+
+
+def test_migration_dates_send_backs_from_the_audit_log(make_claim, reviewer):
+    """Sent back, given an interim verdict, back to draft and resubmitted: the
+    last submission is after the interim verdict, so only the audit log's
+    status moves tell that it was never public."""
+    republished = make_claim(status=Status.PUBLISHED)
+    in_review = make_claim(status=Status.PUBLISHED)
+    for claim in (republished, in_review):
+        move(claim, reviewer, Status.IN_REVIEW)
+        given(claim, reviewer, "false", "Zwischenstand, intern.")
+        move(claim, reviewer, Status.DRAFT)
+        move(claim, reviewer, Status.IN_REVIEW)
+    given(republished, reviewer, "true", "Geklärt.")
+    move(republished, reviewer, Status.PUBLISHED)
+    made_public = dict(VerdictChange.objects.values_list("pk", "published_at"))
+    VerdictChange.objects.update(published_at=None)
+
+    backfill()
+
+    for claim in (republished, in_review):
+        history = list(claim.verdict_changes.order_by("changed_at", "id"))
+        dated = [VerdictChange.objects.get(pk=c.pk).published_at for c in history]
+        assert dated[1] is None  # the interim verdict
+        for change, when in zip(history, dated, strict=True):
+            expected = made_public[change.pk]
+            assert (when is None) == (expected is None)
+            if when:  # the audit log's moment, a moment after the workflow's
+                assert abs(when - expected) < datetime.timedelta(seconds=1)
+    assert len(dated) == 2 and dated[0] is not None
