@@ -1,8 +1,6 @@
 """RSS and Atom feeds of new and changed verdicts: site-wide, per topic, per
 party and per claim."""
 
-import re
-
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -15,18 +13,16 @@ from django.utils.translation import gettext as _
 
 from .claimreview import absolute
 from .filters import public_parties, public_topics
-from .models import Claim, Rating, Source, VerdictChange
+from .models import Claim, Rating, Source, VerdictChange, plain_text
 
 FEED_LENGTH = 50
 
-# What XML 1.0 cannot carry (C0 controls but tab, newline and carriage
-# return), as Django's feed writer checks it: one vertical tab pasted from a
-# word processor into a statement would otherwise fail every feed it is in.
-XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
 
 def xml_safe(value):
-    return XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
+    """Without what XML 1.0 cannot carry, which Django's feed writer refuses:
+    one vertical tab in a statement saved before the forms dropped them
+    would otherwise fail every feed it is in."""
+    return plain_text(value) if isinstance(value, str) else value
 
 
 # The verdict the public saw before a change of the same claim: not its

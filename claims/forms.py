@@ -6,7 +6,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import permissions, services
-from .models import Claim, Rating, Source, translated_language_name
+from .models import Claim, Rating, Source, plain_text, translated_language_name
+
+
+def without_control_characters(cleaned):
+    """The form's texts as plain text (models.plain_text): a vertical tab
+    pasted from a word processor had made every feed of the claim a 500."""
+    return {
+        name: plain_text(value) if isinstance(value, str) else value
+        for name, value in cleaned.items()
+    }
 
 
 def not_in_the_future(day):
@@ -78,7 +87,7 @@ class ClaimAdminForm(forms.ModelForm):
         return not_in_the_future(self.cleaned_data.get("first_made_on"))
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = self.cleaned_data = without_control_characters(super().clean())
         loaded = cleaned.get("version")
         if self.instance.pk and loaded and loaded != claim_version(self.instance):
             raise ValidationError(
@@ -165,6 +174,10 @@ class SourceForm(forms.ModelForm):
 
     def clean_published_on(self):
         return not_in_the_future(self.cleaned_data.get("published_on"))
+
+    def clean(self):
+        self.cleaned_data = without_control_characters(super().clean())
+        return self.cleaned_data
 
 
 class AsOfForm(forms.Form):

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.conf.global_settings import LANGUAGES
 from django.contrib.postgres.search import SearchVectorField
@@ -107,6 +109,18 @@ def relative_luminance(colour):
 
     red, green, blue = (linear(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+# C0 control characters but tab, newline and carriage return: invisible, and
+# not allowed in XML 1.0 (feeds) or HTML. Word pastes its line break (Shift+
+# Enter) as a vertical tab.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def plain_text(value):
+    """`value` with line breaks as newlines and no other control characters."""
+    value = value.replace("\x0b", "\n").replace("\x0c", "\n")
+    return CONTROL_CHARACTERS.sub("", value)
 
 
 def translated_language_name(code):

@@ -666,6 +666,32 @@ def test_a_source_must_be_a_web_link_published_on_a_day_that_has_come(
     assert claim.sources.get().url == "https://files.example/lage.pdf"
 
 
+def test_pasted_control_characters_are_left_out_and_line_breaks_kept(
+    editor_client, make_claim
+):
+    claim = make_claim()
+    data = with_source(
+        claim_form(
+            claim.claimant,
+            slug=claim.slug,
+            statement="Erste Zeile\x0bzweite Zeile\x01.",
+            summary="Begr\x08ündet.",
+        ),
+        url="https://e.org/zitat",
+        party=claim.claimant.pk,
+        stance="asserts",
+        quote="Zitat\x0cmit Umbruch",
+    )
+
+    response = editor_client.post(change_url(claim), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    claim.refresh_from_db()
+    assert claim.statement == "Erste Zeile\nzweite Zeile."
+    assert claim.summary == "Begründet."
+    assert claim.sources.get().quote == "Zitat\nmit Umbruch"
+
+
 def test_party_admin_needs_a_name_and_kind(editor_client):
     response = editor_client.post(reverse("admin:claims_party_add"), {"slug": "x"})
     form = response.context["adminform"].form
