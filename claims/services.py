@@ -368,6 +368,9 @@ def save_warc(capture: Capture, path: Path) -> None:
         raise
 
 
+FINAL_URL_MAX = Capture._meta.get_field("final_url").max_length
+
+
 def fill_in_success(capture: Capture, artifact, original: Capture | None) -> None:
     capture.state = Capture.State.SUCCEEDED
     capture.finished_at = timezone.now()
@@ -401,9 +404,6 @@ def fill_in_success(capture: Capture, artifact, original: Capture | None) -> Non
     capture.save()
     if source:
         update_source_after(capture, source)
-
-
-FINAL_URL_MAX = Capture._meta.get_field("final_url").max_length
 
 
 def matches_previous_payload(capture: Capture) -> bool | None:

@@ -289,6 +289,20 @@ class Record:
     content: bytes  # de-chunked and decoded by warcio, as a reader would see it
 
 
+def pdf_of(objects: list[bytes], trailer: bytes = b"/Root 1 0 R") -> bytes:
+    """A PDF file of these objects, numbered from 1, with its cross-reference
+    table; `trailer` names the catalogue (and an /Info, if any)."""
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d %s >>\n" % (len(objects) + 1, trailer)
+    return out + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
 def read_records(path: Path) -> list[Record]:
     records = []
     with path.open("rb") as handle:

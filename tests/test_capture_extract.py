@@ -9,7 +9,13 @@ import trafilatura
 
 from claims.capture import capture
 from claims.capture.extract import MAX_MARKUP_BYTES
-from tests.capture_servers import Server, block_outside_network, local_policy, respond
+from tests.capture_servers import (
+    Server,
+    block_outside_network,
+    local_policy,
+    pdf_of,
+    respond,
+)
 
 SAMPLES = {
     "utf-8": "Zürich, Київ and 東京 — «quoted» ✓",
@@ -156,16 +162,7 @@ def minimal_pdf(text: str, title: str) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         f"<< /Title ({title}) >>".encode(),
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\n" % (len(objects) + 1)
-    return out + b"startxref\n%d\n%%%%EOF\n" % xref
+    return pdf_of(objects, trailer=b"/Root 1 0 R /Info 6 0 R")
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.capture_servers import pdf_of
+
 ROOT = Path(__file__).resolve().parent.parent
 PARAGRAPH = "<p>{n}: Russische Truppen haben Pokrowsk eingenommen, sagte er. </p>\n"
 
@@ -92,15 +94,7 @@ def slow_small_pdf(path, pages=5):
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100]"
         b" /Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
     ] * pages
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
-    path.write_bytes(out + b"startxref\n%d\n%%%%EOF\n" % xref)
+    path.write_bytes(pdf_of(objects))
     return path
 
 

@@ -22,8 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 
-from claims.management.commands.verifyarchive import verify
-from claims.models import Capture
+from claims.management.commands.verifyarchive import check_archive
 
 SQLITE = "django.db.backends.sqlite3"
 
@@ -72,7 +71,7 @@ class Command(BaseCommand):
         # A missing or altered WARC file goes into the backup as it is now;
         # say so while the older backups still hold a good copy. (An archive
         # in S3 is not in the backup, nor pulled through this machine.)
-        damaged = self.check_archive() if archive is not None else 0
+        damaged = check_archive(self.stderr)[1] if archive is not None else 0
 
         keep = settings.DBBACKUP_CLEANUP_KEEP
         if keep > 0:
@@ -94,20 +93,6 @@ class Command(BaseCommand):
                 "so. Put back a good copy from an older backup before retention "
                 "removes the last one (docs/backup.md, 'Restoring')."
             )
-
-    def check_archive(self):
-        problems = 0
-        captures = Capture.objects.filter(state=Capture.State.SUCCEEDED).exclude(
-            warc=""
-        )
-        for capture in captures.only(
-            "pk", "url", "warc", "warc_sha256", "payload_sha256", "revisit_of"
-        ).iterator():
-            problem = verify(capture)
-            if problem:
-                problems += 1
-                self.stderr.write(f"capture {capture.pk} ({capture.url}): {problem}")
-        return problems
 
     def report(self, storage, label, name):
         size = utils.bytes_to_str(storage.storage.size(name))

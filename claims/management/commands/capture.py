@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from claims import services
+from claims.models import Capture
 
 
 class Command(BaseCommand):
@@ -22,9 +23,10 @@ class Command(BaseCommand):
             # Recorded on the capture as "Internal error: …" (the archive
             # folder full or read-only, say); say so instead of a traceback.
             if options["json"]:
-                outcome = dict.fromkeys(FIELDS) | {"status": "failed"}
-                outcome |= {"error": f"Internal error: {error}", "text_chars": 0}
-                self.stdout.write(json.dumps(outcome, ensure_ascii=False))
+                failed = Capture(
+                    state=Capture.State.FAILED, error=f"Internal error: {error}"
+                )
+                self.stdout.write(json.dumps(describe(failed), ensure_ascii=False))
             raise CommandError(f"The capture failed: {error}") from error
         capture.refresh_from_db()
         outcome = describe(capture)
@@ -35,18 +37,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"{key:>12}: {value}")
         if outcome["status"] != "succeeded":
             raise CommandError(outcome["error"] or "The capture failed.", returncode=1)
-
-
-FIELDS = (
-    "status",
-    "error",
-    "http_status",
-    "final_url",
-    "title",
-    "sha256",
-    "warc_path",
-    "text_chars",
-)
 
 
 def describe(capture):

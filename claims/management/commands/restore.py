@@ -7,7 +7,6 @@ archive with `verifyarchive`. See docs/backup.md.
 
 import contextlib
 import gzip
-import hashlib
 import os
 import posixpath
 import shutil
@@ -34,6 +33,7 @@ from claims.management.commands.backup import (
     is_sqlite,
     s3_location,
 )
+from claims.management.commands.verifyarchive import CHUNK, file_sha256
 from claims.models import Capture
 
 
@@ -188,9 +188,6 @@ def choose_archive_backup(storage, database_name, name):
     return paired[0]
 
 
-CHUNK = 1024 * 1024
-
-
 def read_archive_backup(storage, name):
     """The SHA-256 of every file in the archive backup, by name; the whole
     backup is read, so that a truncated or damaged one is refused before
@@ -280,13 +277,6 @@ def file_mode(archive):
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
-
-
-def file_sha256(fileobj):
-    digest = hashlib.sha256()
-    while chunk := fileobj.read(CHUNK):
-        digest.update(chunk)
-    return digest.hexdigest()
 
 
 def list_backups(storage, content_type):

@@ -15,22 +15,27 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        captures = Capture.objects.filter(state=Capture.State.SUCCEEDED).exclude(
-            warc=""
-        )
-        problems = checked = 0
-        for capture in captures.only(
-            "pk", "url", "warc", "warc_sha256", "payload_sha256", "revisit_of"
-        ).iterator():
-            checked += 1
-            problem = verify(capture)
-            if problem:
-                problems += 1
-                self.stderr.write(f"capture {capture.pk} ({capture.url}): {problem}")
+        checked, problems = check_archive(self.stderr)
         summary = f"{checked} captures checked, {problems} missing or altered."
         if problems:
             raise CommandError(summary)
         self.stdout.write(self.style.SUCCESS(summary))
+
+
+def check_archive(report):
+    """Verify every stored capture, writing each problem to `report`; return
+    how many were checked and how many had a problem."""
+    captures = Capture.objects.filter(state=Capture.State.SUCCEEDED).exclude(warc="")
+    problems = checked = 0
+    for capture in captures.only(
+        "pk", "url", "warc", "warc_sha256", "payload_sha256", "revisit_of"
+    ).iterator():
+        checked += 1
+        problem = verify(capture)
+        if problem:
+            problems += 1
+            report.write(f"capture {capture.pk} ({capture.url}): {problem}")
+    return checked, problems
 
 
 def verify(capture):
