@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import difflib
 import logging
+import os
 import random
 import shutil
 import tempfile
@@ -361,11 +362,29 @@ def save_warc(capture: Capture, path: Path) -> None:
             capture.warc = storage.save(
                 name, File(warc), max_length=capture.warc.field.max_length
             )
+        flush_to_disk(storage, capture.warc.name)
     except BaseException:
         if not taken:
             with contextlib.suppress(Exception):
                 storage.delete(name)
         raise
+
+
+def flush_to_disk(storage, name: str) -> None:
+    """The WARC file and its folder entry reach the disk before the row that
+    names them commits: after a power cut, the operating system's cache could
+    otherwise have lost a file that a committed row still names. Object
+    storage (S3) has stored the file durably once save() returns."""
+    try:
+        path = Path(storage.path(name))
+    except NotImplementedError:
+        return
+    for written in (path, path.parent):
+        descriptor = os.open(written, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 FINAL_URL_MAX = Capture._meta.get_field("final_url").max_length

@@ -3,6 +3,7 @@
 import datetime
 import gzip
 import hashlib
+import os
 import socket
 import threading
 import time
@@ -211,6 +212,32 @@ def test_redelivered_message_does_no_harm(
     assert capture.state == Capture.State.SUCCEEDED
     assert capture.attempts == 1
     assert len(hits) == 1
+
+
+def test_warc_reaches_the_disk_before_its_row_commits(
+    transactional_db, capture_settings, make_claim, server, monkeypatch
+):
+    """fsync is the operating system's; spying on it patches nothing of ours."""
+    flushed = []
+    fsync = os.fsync
+
+    def record(descriptor):
+        path = Path(os.readlink(f"/proc/self/fd/{descriptor}"))
+        committed = Capture.objects.filter(
+            warc__endswith=path.name, state=Capture.State.SUCCEEDED
+        ).exists()
+        flushed.append((path, committed))
+        fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", record)
+    capture = add_source(make_claim(), url=server.url("/article")).captures.get()
+    services.run_capture(capture_id=capture.pk)
+
+    capture.refresh_from_db()
+    warc = Path(capture.warc.path)
+    assert capture.state == Capture.State.SUCCEEDED
+    assert (warc, False) in flushed
+    assert (warc.parent, False) in flushed
 
 
 def test_server_error_then_success_is_retried(celery_worker, make_claim):
