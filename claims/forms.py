@@ -172,6 +172,21 @@ class SourceForm(forms.ModelForm):
             )
         return url
 
+    def clean_claim(self):
+        claim = self.cleaned_data["claim"]
+        moved = self.instance.pk and claim.pk != self.instance.claim_id
+        if moved and self.instance.shares_stored_copies():
+            raise ValidationError(
+                _(
+                    "This source's archived copies are stored with those of "
+                    "another source of its claim, so it cannot move to another "
+                    "claim. Cite the link on that claim instead: it is archived "
+                    "afresh there."
+                ),
+                code="shared_copies",
+            )
+        return claim
+
     def clean_published_on(self):
         return not_in_the_future(self.cleaned_data.get("published_on"))
 

@@ -412,6 +412,17 @@ class Source(models.Model):
         for name, value in reset.items():
             setattr(self, name, value)
 
+    def shares_stored_copies(self):
+        """Whether one of its captures is stored with another source's copy,
+        or another source's with one of its own: identical payloads are
+        stored once within a claim, and a revisit record names the other
+        source's URL and date."""
+        return Capture.objects.filter(
+            models.Q(source=self, revisit_of__isnull=False)
+            & ~models.Q(revisit_of__source=self)
+            | models.Q(revisit_of__source=self) & ~models.Q(source=self)
+        ).exists()
+
     def request_capture(self, kind):
         """Create a pending capture job; the worker gets it once this commits."""
         from .services import queue_capture

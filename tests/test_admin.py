@@ -820,6 +820,49 @@ def test_an_editor_cannot_move_evidence_off_a_claim_past_draft(
     assert Source.objects.get(pk=cited.pk).claim == draft
 
 
+def stored_with(capture, original):
+    """Mark `capture` as a revisit of `original`, as identical payloads are."""
+    done = {"state": Capture.State.SUCCEEDED, "payload_sha256": "a" * 64}
+    Capture.objects.filter(pk=original.pk).update(**done, warc="warcs/x.warc.gz")
+    Capture.objects.filter(pk=capture.pk).update(**done, revisit_of=original)
+
+
+def test_a_source_whose_copies_are_stored_with_another_sources_stays_on_its_claim(
+    reviewer_client, make_claim
+):
+    """A revisit record names the other source's URL and date: on another
+    claim's page it would point at a copy its readers may not see."""
+    draft, published = make_claim(), make_claim(status=Status.PUBLISHED)
+    first = add_source(draft, url="https://e.org/meldung")
+    mirror = add_source(draft, url="https://mirror.example/meldung")
+    stored_with(mirror.captures.get(), first.captures.get())
+
+    for source in (mirror, first):
+        response = reviewer_client.post(
+            source_page(source), source_form(source, claim=published.pk)
+        )
+
+        assert response.status_code == 200
+        assert "cannot move to another claim" in response.content.decode()
+        assert Source.objects.get(pk=source.pk).claim == draft
+    assert published.sources.count() == 0
+
+
+def test_a_source_whose_copies_are_its_own_moves(reviewer_client, make_claim):
+    draft, published = make_claim(), make_claim(status=Status.PUBLISHED)
+    source = add_source(draft, url="https://e.org/meldung")
+    first = source.captures.get()
+    again = Capture.objects.create(source=source, url=source.url)
+    stored_with(again, first)
+
+    response = reviewer_client.post(
+        source_page(source), source_form(source, claim=published.pk)
+    )
+
+    assert response.status_code == 302
+    assert Source.objects.get(pk=source.pk).claim == published
+
+
 def test_an_editor_moves_a_source_between_drafts(editor_client, make_claim):
     claim, other = make_claim(), make_claim()
     cited = add_source(claim, url="https://e.org/entwurf")
