@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import permissions, search, services
-from .forms import ClaimAdminForm, SourceForm
+from .forms import ClaimAdminForm, PlainTextForm, SourceForm
 from .models import (
     Capture,
     Claim,
@@ -75,6 +75,7 @@ def live_page(source):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
+    form = PlainTextForm
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -82,6 +83,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 @admin.register(Party)
 class PartyAdmin(admin.ModelAdmin):
+    form = PlainTextForm
     list_display = ["name", "kind", "url"]
     list_filter = ["kind"]
     search_fields = ["name", "slug", "description"]
@@ -90,6 +92,7 @@ class PartyAdmin(admin.ModelAdmin):
 
 @admin.register(Rating)
 class RatingAdmin(admin.ModelAdmin):
+    form = PlainTextForm
     list_display = ["label_en", "label_de", "badge", "rating_value", "order"]
     ordering = ["order"]
 

@@ -9,13 +9,17 @@ from . import permissions, services
 from .models import Claim, Rating, Source, plain_text, translated_language_name
 
 
-def without_control_characters(cleaned):
-    """The form's texts as plain text (models.plain_text): a vertical tab
-    pasted from a word processor had made every feed of the claim a 500."""
-    return {
-        name: plain_text(value) if isinstance(value, str) else value
-        for name, value in cleaned.items()
-    }
+class PlainTextForm(forms.ModelForm):
+    """A desk form whose texts are saved as plain text (models.plain_text): a
+    vertical tab pasted from a word processor had made every feed of the
+    claim a 500, and a party's or topic's name shows on every page of it."""
+
+    def clean(self):
+        self.cleaned_data = {
+            name: plain_text(value) if isinstance(value, str) else value
+            for name, value in super().clean().items()
+        }
+        return self.cleaned_data
 
 
 def not_in_the_future(day):
@@ -26,7 +30,7 @@ def not_in_the_future(day):
     return day
 
 
-class ClaimAdminForm(forms.ModelForm):
+class ClaimAdminForm(PlainTextForm):
     """The claim form in the admin, with a review section for those who may use it.
 
     `user` decides which of the review fields exist: a reviewer gets a verdict and
@@ -87,7 +91,7 @@ class ClaimAdminForm(forms.ModelForm):
         return not_in_the_future(self.cleaned_data.get("first_made_on"))
 
     def clean(self):
-        cleaned = self.cleaned_data = without_control_characters(super().clean())
+        cleaned = super().clean()
         loaded = cleaned.get("version")
         if self.instance.pk and loaded and loaded != claim_version(self.instance):
             raise ValidationError(
@@ -145,7 +149,7 @@ def claim_version(claim):
     return claim.updated_at.isoformat() if claim.updated_at else ""
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(PlainTextForm):
     """A cited source as the desk enters it: a link the workers can archive
     (the URL field takes ftp:// as well, whose capture could only fail,
     later and out of sight), published on a day that has come."""
@@ -189,10 +193,6 @@ class SourceForm(forms.ModelForm):
 
     def clean_published_on(self):
         return not_in_the_future(self.cleaned_data.get("published_on"))
-
-    def clean(self):
-        self.cleaned_data = without_control_characters(super().clean())
-        return self.cleaned_data
 
 
 class AsOfForm(forms.Form):

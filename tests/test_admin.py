@@ -8,7 +8,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
-from claims.models import Capture, Claim, Party, Source, VerdictChange
+from claims.models import Capture, Claim, Party, Source, Topic, VerdictChange
 from tests.conftest import add_source
 
 Status = Claim.Status
@@ -690,6 +690,23 @@ def test_pasted_control_characters_are_left_out_and_line_breaks_kept(
     assert claim.statement == "Erste Zeile\nzweite Zeile."
     assert claim.summary == "Begründet."
     assert claim.sources.get().quote == "Zitat\nmit Umbruch"
+
+
+def test_party_and_topic_names_are_saved_as_plain_text(editor_client):
+    """A party's or topic's name shows on every page of its claims."""
+    party = {
+        "name": "Generalstab\x0bder Ukraine\x01",
+        "slug": "gs",
+        "kind": "organisation",
+    }
+    topic = {"name": "Front\x07lage", "slug": "frontlage"}
+
+    for model, data in (("party", party), ("topic", topic)):
+        response = editor_client.post(reverse(f"admin:claims_{model}_add"), data)
+        assert response.status_code == 302, response.context["errors"]
+
+    assert Party.objects.get(slug="gs").name == "Generalstab\nder Ukraine"
+    assert Topic.objects.get(slug="frontlage").name == "Frontlage"
 
 
 def test_party_admin_needs_a_name_and_kind(editor_client):
