@@ -204,7 +204,10 @@ class CaptureViewSet(PublicViewSet):
         captures = public_captures().annotate(claim_slug=F("source__claim__slug"))
         if self.action == "list":
             return captures.defer(*CAPTURE_DETAIL_FIELDS)
-        return captures
+        # The original's own claim says whether the public may follow it.
+        return captures.select_related("revisit_of__source__claim").defer(
+            *(f"revisit_of__{field}" for field in CAPTURE_DETAIL_FIELDS)
+        )
 
     def get_serializer_class(self):
         if self.action == "list":

@@ -1,10 +1,12 @@
 """What the public API says about each object: only what the public pages show."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from . import permissions
 from .filters import PUBLIC_STATUS_CHOICES
 from .models import Capture, Claim, Party, Rating, Source, Topic, VerdictChange
 
@@ -241,10 +243,23 @@ class RedirectSerializer(serializers.Serializer):
     location = serializers.CharField()
 
 
+@extend_schema_field({"type": "integer", "nullable": True})
+class OriginalCaptureField(serializers.Field):
+    """The id of the capture whose WARC holds the page, if the public may see
+    it; one kept after its source was deleted is for the desk only, as on the
+    archive page."""
+
+    def to_representation(self, original):
+        if permissions.can_view_capture(AnonymousUser(), original):
+            return original.pk
+        return None
+
+
 class CaptureDetailSerializer(CaptureSerializer):
     """An archived copy: all that its public archive page shows."""
 
     redirect_chain = RedirectSerializer(many=True)
+    revisit_of = OriginalCaptureField(read_only=True)
 
     class Meta(CaptureSerializer.Meta):
         fields = [

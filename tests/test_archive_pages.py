@@ -142,6 +142,7 @@ def test_identical_copy_plays_back_from_the_original(archived, client):
 
     assert b"".join(response.streaming_content) == HOSTILE
     assert f'href="{first.get_absolute_url()}"' in page
+    assert client.get(f"/api/captures/{second.pk}/").json()["revisit_of"] == first.pk
 
 
 def test_a_public_copy_is_never_stored_with_a_drafts(archived, client):
@@ -353,6 +354,7 @@ def test_deleting_the_original_of_another_sources_copy_keeps_its_payload(
     page = client.get(copy.get_absolute_url()).content.decode()
     assert "stored once" in page
     assert f'href="{original.get_absolute_url()}"' not in page
+    assert client.get(f"/api/captures/{copy.pk}/").json()["revisit_of"] is None
 
 
 @pytest.mark.parametrize("how", ["orm", "admin"])
