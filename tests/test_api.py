@@ -488,6 +488,8 @@ def test_odd_but_harmless_input_gets_a_normal_page(catalogue, client, subtests):
         {"verdict": ""},
         {"made_after": ""},
         {"unknown": "parameter"},
+        {"format": "csv"},
+        {"format": "json"},
     ]:
         with subtests.test(**params):
             assert isinstance(results(client.get(CLAIMS, params)), list)
