@@ -16,7 +16,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import serializers as api
 from . import views
-from .filters import ClaimFilter, public_parties, public_topics
+from .filters import ClaimFilter, public_parties, public_topics, repeated_parameters
 from .models import Capture, Claim, Party, Rating, Source, Topic
 from .paginators import SearchPaginator
 
@@ -130,6 +130,8 @@ class PublicViewSet(viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         # The filters narrow lists; an object's own URL ignores them.
         if self.action == "list":
+            if repeated := repeated_parameters(self.request.query_params):
+                raise ValidationError(repeated)
             return super().filter_queryset(queryset)
         return queryset
 

@@ -49,6 +49,14 @@ def public_languages():
     return list(claims.values_list("language", flat=True).distinct())
 
 
+def repeated_parameters(query):
+    """Messages for each parameter given more than once. A list takes one
+    value per parameter, and the last one alone would answer another question
+    than the one asked: ?verdict=false&verdict=true is not "either"."""
+    message = _("Give this parameter once.")
+    return {name: [message] for name, values in query.lists() if len(values) > 1}
+
+
 def date_range_widget():
     """Two date inputs under one visible label, which can name neither: each
     carries its own name for screen readers, which would otherwise read two

@@ -30,7 +30,7 @@ from . import caching, charts, claimreview, permissions, services, timeline
 from .caching import cache_public_page
 from .capture import read_payload
 from .capture.extract import decode_markup
-from .filters import ClaimFilter
+from .filters import ClaimFilter, repeated_parameters
 from .forms import AsOfForm
 from .models import Capture, Claim, Rating, Source, VerdictChange
 from .paginators import CappedPaginator, RememberedCountPaginator
@@ -199,6 +199,8 @@ def claim_list_csv(request):
     filterset = ClaimFilter(
         request.GET or None, queryset=listed_claims(), request=request
     )
+    if repeated := repeated_parameters(request.GET):
+        return JsonResponse({"errors": repeated}, status=400)
     if filterset.is_bound and not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors}, status=400)
     writer = csv.writer(Echo())

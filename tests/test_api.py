@@ -464,6 +464,8 @@ def test_lists_are_paginated(make_claim, client, monkeypatch):
         ({"page": "1e9"}, "page"),
         ({"page": "last"}, "page"),
         ({"page": "9" * 100}, "page"),
+        ({"verdict": ["false", "true"]}, "verdict"),
+        ({"page": ["1", "1"]}, "page"),
     ],
 )
 def test_bad_input_gets_a_400_naming_the_parameter(make_claim, client, params, field):

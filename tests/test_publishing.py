@@ -227,6 +227,17 @@ def test_csv_export_refuses_bad_filters_with_400(db, client):
     assert "made" in response.json()["errors"]
 
 
+def test_csv_export_refuses_a_filter_given_twice(pokrowsk, make_claim, client):
+    make_claim(statement="Andere Behauptung", status=Status.PUBLISHED, rating="true")
+
+    response = client.get(
+        reverse("claims:claim_list_csv"), {"verdict": ["false", "true"]}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"verdict": ["Give this parameter once."]}}
+
+
 def feed_items(response):
     root = ET.fromstring(response.content)  # noqa: S314 -- our own feed
     return [item.findtext("title") for item in root.iter("item")]
