@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import views as sitemap_views
 from django.core import signing
+from django.core.exceptions import TooManyFieldsSent
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import (
@@ -21,6 +22,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views import defaults
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import DetailView
@@ -392,6 +394,20 @@ def ratings_css(request):
         for rating in Rating.objects.all()
     ]
     return HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
+
+
+def bad_request(request, exception):
+    """Requests Django refuses before any view runs (more query parameters
+    than DATA_UPLOAD_MAX_NUMBER_FIELDS): the API says why in JSON, as for any
+    other bad query, rather than with the site's HTML page."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        message = f"More than {limit} query parameters."
+    else:
+        message = "Bad request."
+    return JsonResponse({"query": [message]}, status=400)
 
 
 @never_cache

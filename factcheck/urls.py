@@ -7,6 +7,8 @@ from claims import views
 from claims.caching import cache_public_page
 from claims.sitemaps import SITEMAPS
 
+handler400 = views.bad_request
+
 urlpatterns = [
     path("api/", include("claims.api")),
     path("robots.txt", views.robots_txt, name="robots_txt"),

@@ -478,6 +478,17 @@ def test_bad_input_gets_a_400_naming_the_parameter(make_claim, client, params, f
     assert all(isinstance(message, str) for message in response.json()[field])
 
 
+def test_too_many_query_parameters_get_a_json_400(db, client):
+    query = "&".join(f"p{number}=1" for number in range(1001))
+
+    response = client.get(f"{CLAIMS}?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {"query": ["More than 1000 query parameters."]}
+    page = client.get(f"/?{query}")  # the site keeps its HTML page
+    assert (page.status_code, page["Content-Type"]) == (400, "text/html; charset=utf-8")
+
+
 def test_odd_but_harmless_input_gets_a_normal_page(catalogue, client, subtests):
     for params in [
         {"q": "'\"&|!:*()<>\\%_"},
