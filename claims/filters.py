@@ -57,6 +57,20 @@ def repeated_parameters(query):
     return {name: [message] for name, values in query.lists() if len(values) > 1}
 
 
+class ISODateRangeField(django_filters.fields.DateRangeField):
+    """Days as YYYY-MM-DD only, which date inputs send and the API documents:
+    the locale's other formats would read 03/12/2025 as 12 March in English."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields:
+            field.input_formats = ["%Y-%m-%d"]
+
+
+class ISODateFromToRangeFilter(django_filters.DateFromToRangeFilter):
+    field_class = ISODateRangeField
+
+
 def date_range_widget():
     """Two date inputs under one visible label, which can name neither: each
     carries its own name for screen readers, which would otherwise read two
@@ -107,7 +121,7 @@ class ClaimFilter(django_filters.FilterSet):
     language = django_filters.ChoiceFilter(
         label=_("Language"), choices=language_choices, empty_label=_("Any language")
     )
-    made = django_filters.DateFromToRangeFilter(
+    made = ISODateFromToRangeFilter(
         label=_("Claim made between"),
         field_name="first_made_on",
         widget=date_range_widget(),

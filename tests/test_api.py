@@ -453,6 +453,8 @@ def test_lists_are_paginated(make_claim, client, monkeypatch):
         ({"made_after": "yesterday"}, "made"),
         ({"made_before": "2025-02-30"}, "made"),
         ({"made_after": "2025-12-01\x00"}, "made"),
+        ({"made_after": "12/03/2025"}, "made"),
+        ({"made_before": "Dec 3 2025"}, "made"),
         ({"q": "x" * 10_000}, "q"),
         ({"q": "Pokrowsk\x00"}, "q"),
         ({"party": "nul\x00"}, "party"),

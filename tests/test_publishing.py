@@ -227,6 +227,20 @@ def test_csv_export_refuses_bad_filters_with_400(db, client):
     assert "made" in response.json()["errors"]
 
 
+def test_csv_export_takes_dates_as_yyyy_mm_dd_only(make_claim, client):
+    """03/12/2025 is 3 December to a German reader and was read, silently, as
+    12 March (the English locale's month-first format)."""
+    make_claim(status=Status.PUBLISHED, first_made_on=datetime.date(2025, 6, 1))
+    url = reverse("claims:claim_list_csv")
+
+    month_first = client.get(url, {"made_after": "03/12/2025"})
+    iso = client.get(url, {"made_after": "2025-12-03"})
+
+    assert month_first.status_code == 400
+    assert "made" in month_first.json()["errors"]
+    assert csv_rows(iso) == []
+
+
 def test_csv_export_refuses_a_filter_given_twice(pokrowsk, make_claim, client):
     make_claim(statement="Andere Behauptung", status=Status.PUBLISHED, rating="true")
 
