@@ -347,9 +347,23 @@ def matches(text, configs=None):
     """
     condition = Q(pk__in=[])
     for config, languages in (configs or configs_in_use()).items():
-        query = SearchQuery(text, search_type="websearch", config=config)
+        query = websearch(text, config)
         condition |= Q(language__in=languages, search_vector=query)
     return condition
+
+
+# A run of "-" where a term may start (with spaces or the operators that
+# websearch_to_tsquery skips between them) is as many negations to it, and it
+# fails past 32 ("tsquery stack too small"): a line of dashes pasted into the
+# search box was a 500. Two cancel out.
+NEGATIONS = re.compile(r'(?<![^\s!&|()<"])-(?:[\s!&|()<]*-)+', re.ASCII)
+
+
+def websearch(text, config):
+    """`text` as a websearch query, with each run of negations cut to one or
+    none, which means the same."""
+    text = NEGATIONS.sub(lambda run: "-" if run[0].count("-") % 2 else " ", text)
+    return SearchQuery(text, search_type="websearch", config=config)
 
 
 def configs_in_use():
@@ -383,9 +397,7 @@ def languages_in_use():
 def any_language_query(text, configs):
     """The words in every configuration in use, OR-ed: one constant query to
     rank with, however many languages the matches are in."""
-    queries = [
-        SearchQuery(text, search_type="websearch", config=config) for config in configs
-    ]
+    queries = [websearch(text, config) for config in configs]
     combined = queries[0]
     for query in queries[1:]:
         combined |= query
@@ -403,7 +415,7 @@ def search(queryset, text):
     only_in_archive = Value(False)
     if wants_words(text):
         config = claim_config(configs)
-        query = SearchQuery(text, search_type="websearch", config=config)
+        query = websearch(text, config)
         snippet = headline(query, config)
         only_in_archive = OnlyInArchive(query)
     return (

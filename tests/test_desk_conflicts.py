@@ -194,6 +194,15 @@ def test_review_queue_search_finds_umlauts_and_sharp_s_as_the_claim_list_does(
     assert list(claims.context["cl"].result_list) == [claim]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search")
+def test_review_queue_search_takes_a_line_of_dashes(reviewer_client, make_claim):
+    claim = make_claim("Witkoff reiste nach Moskau.", status=Status.IN_REVIEW)
+
+    response = reviewer_client.get(QUEUE, {"q": "Moskau " + "-" * 40})
+
+    assert list(response.context["cl"].result_list) == [claim]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_saves_of_one_claim_at_once_give_no_server_error(
     transactional_db, make_claim, make_party

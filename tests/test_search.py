@@ -359,6 +359,23 @@ def test_query_syntax_never_raises(seed_claims, client, query):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("-" * 40, []),
+        ("Moskau " + "- " * 40, ["talks"]),
+        ("Moskau " + "-" * 40 + "Verhandlungen", ["talks"]),
+        ("Moskau " + "-" * 41 + "Verhandlungen", []),
+        ("Moskau " + "-!" * 41 + "Verhandlungen", []),
+        ('"Moskau"' + "-(" * 40 + "Verhandlungen", ["talks"]),
+    ],
+)
+def test_a_line_of_dashes_means_what_fewer_would(seed_claims, client, query, expected):
+    """PostgreSQL refuses more than 32 nested negations, and a pasted line
+    of dashes is that many; two negations cancel out."""
+    assert found(client, query) == [seed_claims[k].slug for k in expected]
+
+
 def test_ten_kilobyte_query_gets_a_normal_page(seed_claims, client):
     response = client.get("/", {"q": "Pokrowsk " * 1200})
     assert response.status_code == 200
