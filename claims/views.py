@@ -15,6 +15,7 @@ from django.http import (
     Http404,
     HttpResponse,
     JsonResponse,
+    QueryDict,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,7 +35,7 @@ from .capture import read_payload
 from .capture.extract import decode_markup
 from .filters import ClaimFilter, repeated_parameters
 from .forms import AsOfForm
-from .models import Capture, Claim, Rating, Source, VerdictChange
+from .models import Capture, Claim, Rating, Source, VerdictChange, plain_text
 from .paginators import CappedPaginator, RememberedCountPaginator
 from .sitemaps import SITEMAPS
 
@@ -93,6 +94,16 @@ class ClaimListView(FilterView):
     def get_queryset(self):
         return listed_claims()
 
+    def get_filterset_kwargs(self, filterset_class):
+        """As django-filter's, with the reader's values as plain text: the form
+        shows a refused value back, and a NUL in it was refused, invisibly
+        echoed and invalid HTML. The page's CSV does the same; the API still
+        refuses it."""
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if kwargs["data"] is not None:
+            kwargs["data"] = as_plain_text(kwargs["data"])
+        return kwargs
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filters_in_use"] = self.given_except("q", "page")
@@ -119,6 +130,14 @@ class ClaimListView(FilterView):
         paginator = self.get_paginator(queryset, page_size)
         page = paginator.get_page(self.request.GET.get("page"))
         return paginator, page, page.object_list, page.has_other_pages()
+
+
+def as_plain_text(query):
+    """A copy of the query string with its values as plain text."""
+    plain = QueryDict(mutable=True)
+    for key, values in query.lists():
+        plain.setlist(key, [plain_text(value) for value in values])
+    return plain
 
 
 @method_decorator(cache_public_page, name="dispatch")
@@ -198,11 +217,10 @@ CSV_COLUMNS = [
 def claim_list_csv(request):
     """The claim list, with the same filters, as CSV (UTF-8 with a BOM, so that
     spreadsheet programs read umlauts right)."""
-    filterset = ClaimFilter(
-        request.GET or None, queryset=listed_claims(), request=request
-    )
     if repeated := repeated_parameters(request.GET):
         return JsonResponse({"errors": repeated}, status=400)
+    data = as_plain_text(request.GET) if request.GET else None
+    filterset = ClaimFilter(data, queryset=listed_claims(), request=request)
     if filterset.is_bound and not filterset.is_valid():
         return JsonResponse({"errors": filterset.errors}, status=400)
     writer = csv.writer(Echo())

@@ -360,6 +360,20 @@ def test_unknown_filter_value_is_reported_and_ignored(catalogue, anonymous_clien
     }
 
 
+def test_a_nul_in_the_filters_is_dropped_not_shown_back(catalogue, anonymous_client):
+    """Invisible, and invalid in HTML: the search box showed it back with
+    "Null characters are not allowed"."""
+    params = {"q": "Pokrowsk\x00", "party": "Russ\x00l", "made_after": "2025\x00-12-01"}
+
+    response = anonymous_client.get(LIST, params)
+
+    html = response.content.decode()
+    assert "\x00" not in html
+    assert 'value="Pokrowsk"' in html
+    assert "Some filters were not understood" not in html
+    assert listed_slugs(response) == [catalogue["pokrowsk"].slug]
+
+
 def test_draft_status_filter_does_not_reveal_drafts(make_claim, anonymous_client):
     draft = make_claim(status=Status.DRAFT)
     response = anonymous_client.get(LIST, {"status": "draft"})

@@ -221,6 +221,13 @@ def test_csv_cells_that_look_like_formulas_stay_text(
     assert row["url"].startswith("http://")
 
 
+def test_csv_export_follows_the_page_on_a_nul(pokrowsk, client):
+    """The list page drops it, and its CSV link carries it."""
+    response = client.get(reverse("claims:claim_list_csv"), {"q": "Pokrowsk\x00"})
+
+    assert [row["statement"] for row in csv_rows(response)] == [pokrowsk.statement]
+
+
 def test_csv_export_refuses_bad_filters_with_400(db, client):
     response = client.get(reverse("claims:claim_list_csv"), {"made_after": "gestern"})
     assert response.status_code == 400
