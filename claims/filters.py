@@ -143,20 +143,36 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(Q(claimant__in=parties) | Exists(cited))
 
     def search(self, queryset, name, text):
-        """Full-text search on PostgreSQL; substring matching on SQLite."""
+        """Full-text search on PostgreSQL. On SQLite, claims that contain each
+        word or "quoted phrase" of the query, and no "-word", as a substring:
+        the whole query as one substring found nothing for "Verhandlungen
+        Moskau" in "Die Verhandlungen in Moskau"."""
         text = text.strip()
         if not text:
             return queryset
         if search.enabled():
             return search.search(queryset, text)
-        in_sources = Source.objects.filter(claim=OuterRef("pk")).filter(
-            Q(title__icontains=text)
-            | Q(quote__icontains=text)
-            | Q(publisher__icontains=text)
-        )
-        return queryset.filter(
-            Q(statement__icontains=text)
-            | Q(summary__icontains=text)
-            | Q(claimant__name__icontains=text)
-            | Exists(in_sources)
-        )
+        for term in search.QUERY_TERM.findall(text):
+            words = term.removeprefix("-").strip('"')
+            if not words or words.lower() == "or":
+                continue
+            if term.startswith("-"):
+                queryset = queryset.exclude(containing(words))
+            else:
+                queryset = queryset.filter(containing(words))
+        return queryset
+
+
+def containing(text):
+    """Claims with `text` in a searched field, as a condition (SQLite)."""
+    in_sources = Source.objects.filter(claim=OuterRef("pk")).filter(
+        Q(title__icontains=text)
+        | Q(quote__icontains=text)
+        | Q(publisher__icontains=text)
+    )
+    return (
+        Q(statement__icontains=text)
+        | Q(summary__icontains=text)
+        | Q(claimant__name__icontains=text)
+        | Exists(in_sources)
+    )
