@@ -67,10 +67,6 @@ class ISODateRangeField(django_filters.fields.DateRangeField):
             field.input_formats = ["%Y-%m-%d"]
 
 
-class ISODateFromToRangeFilter(django_filters.DateFromToRangeFilter):
-    field_class = ISODateRangeField
-
-
 def date_range_widget():
     """Two date inputs under one visible label, which can name neither: each
     carries its own name for screen readers, which would otherwise read two
@@ -80,6 +76,19 @@ def date_range_widget():
     after.attrs["aria-label"] = _("Claim made on or after")
     before.attrs["aria-label"] = _("Claim made on or before")
     return widget
+
+
+class DatesEitherWayFilter(django_filters.DateFromToRangeFilter):
+    """A range of YYYY-MM-DD days whose two dates may come either way round:
+    given the later date first, the range was empty, and the list said that
+    no claim was made in it."""
+
+    field_class = ISODateRangeField
+
+    def filter(self, queryset, value):
+        if value and value.start and value.stop and value.start > value.stop:
+            value = slice(value.stop, value.start)
+        return super().filter(queryset, value)
 
 
 class ClaimFilter(django_filters.FilterSet):
@@ -121,7 +130,7 @@ class ClaimFilter(django_filters.FilterSet):
     language = django_filters.ChoiceFilter(
         label=_("Language"), choices=language_choices, empty_label=_("Any language")
     )
-    made = ISODateFromToRangeFilter(
+    made = DatesEitherWayFilter(
         label=_("Claim made between"),
         field_name="first_made_on",
         widget=date_range_widget(),

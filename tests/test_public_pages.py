@@ -289,6 +289,10 @@ def catalogue(make_claim, make_party, make_topic):
         ({"made_after": "2025-12-02"}, {"rubio", "withdrawn"}),
         ({"made_before": "2025-01-01"}, {"trump"}),
         ({"made_after": "2025-12-01", "made_before": "2025-12-01"}, {"pokrowsk"}),
+        (
+            {"made_after": "2025-12-01", "made_before": "2024-05-01"},
+            {"pokrowsk", "trump"},
+        ),
         ({"q": "pokrowsk"}, {"pokrowsk"}),
         ({"q": "UNREALISTISCH"}, {"rubio"}),
         ({"q": "State Department"}, {"rubio"}),
