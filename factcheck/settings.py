@@ -8,6 +8,7 @@ and `REDIS_URL` switch to PostgreSQL and Redis. README lists every variable.
 
 import datetime
 import ipaddress
+import math
 import os
 from pathlib import Path
 
@@ -30,22 +31,34 @@ def envbool(name, default):
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-def envint(name, default):
+def envint(name, default, minimum=0):
     value = env(name, str(default))
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ImproperlyConfigured(
             f"{name} must be an integer, not {value!r}"
         ) from None
+    return at_least(name, number, minimum)
 
 
-def envfloat(name, default):
+def envfloat(name, default, minimum=0):
     value = env(name, str(default))
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(number):
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}")
+    return at_least(name, number, minimum)
+
+
+def at_least(name, number, minimum):
+    # A negative count or a zero timeout is a typo, never a wish: taken as it
+    # is, it stops captures, the heartbeat or login throttling without a word.
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {number}")
+    return number
 
 
 def envlist(name, default=""):
@@ -284,23 +297,23 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 # Capture: what the workers may fetch, and how hard they try.
 CAPTURE_ALLOW_NETWORKS = envnetworks("CAPTURE_ALLOW_NETWORKS")
 CAPTURE_ALLOWED_PORTS = envints("CAPTURE_ALLOWED_PORTS", "80,443")
-CAPTURE_DEADLINE = envint("CAPTURE_DEADLINE", 120)
-CAPTURE_CONNECT_TIMEOUT = envint("CAPTURE_CONNECT_TIMEOUT", 10)
-CAPTURE_READ_TIMEOUT = envint("CAPTURE_READ_TIMEOUT", 30)
-CAPTURE_MAX_BYTES = envint("CAPTURE_MAX_MB", 250) * 1024 * 1024
+CAPTURE_DEADLINE = envint("CAPTURE_DEADLINE", 120, minimum=1)
+CAPTURE_CONNECT_TIMEOUT = envint("CAPTURE_CONNECT_TIMEOUT", 10, minimum=1)
+CAPTURE_READ_TIMEOUT = envint("CAPTURE_READ_TIMEOUT", 30, minimum=1)
+CAPTURE_MAX_BYTES = envint("CAPTURE_MAX_MB", 250, minimum=1) * 1024 * 1024
 CAPTURE_MAX_REDIRECTS = envint("CAPTURE_MAX_REDIRECTS", 10)
-CAPTURE_MAX_ATTEMPTS = envint("CAPTURE_MAX_ATTEMPTS", 5)
+CAPTURE_MAX_ATTEMPTS = envint("CAPTURE_MAX_ATTEMPTS", 5, minimum=1)
 CAPTURE_RETRY_BASE = envfloat("CAPTURE_RETRY_BASE", 30)
 CAPTURE_RETRY_MAX = envint("CAPTURE_RETRY_MAX", 3600)
-CAPTURE_PER_HOST_CONCURRENCY = envint("CAPTURE_PER_HOST_CONCURRENCY", 2)
+CAPTURE_PER_HOST_CONCURRENCY = envint("CAPTURE_PER_HOST_CONCURRENCY", 2, minimum=1)
 CAPTURE_PER_HOST_INTERVAL = envfloat("CAPTURE_PER_HOST_INTERVAL", 1.0)
-CAPTURE_RECHECK_INTERVAL = envint("CAPTURE_RECHECK_HOURS", 24) * 3600
+CAPTURE_RECHECK_INTERVAL = envint("CAPTURE_RECHECK_HOURS", 24, minimum=1) * 3600
 CAPTURE_RECHECK_BATCH = envint("CAPTURE_RECHECK_BATCH", 500)
-CAPTURE_SWEEP_INTERVAL = envint("CAPTURE_SWEEP_SECONDS", 60)
+CAPTURE_SWEEP_INTERVAL = envint("CAPTURE_SWEEP_SECONDS", 60, minimum=1)
 ARCHIVE_PLAYBACK_ORIGIN = env("ARCHIVE_PLAYBACK_ORIGIN").rstrip("/")
 # How long the link that plays a draft's archived copy there stays valid
 # (claims.views.playback_url).
-PLAYBACK_GRANT_SECONDS = envint("PLAYBACK_GRANT_SECONDS", 3600)
+PLAYBACK_GRANT_SECONDS = envint("PLAYBACK_GRANT_SECONDS", 3600, minimum=1)
 # Finished captures refresh their claim's search vector after this many
 # seconds, together (claims.search.refresh_soon); while the claim's other
 # sources are still being archived, the refresh waits for them up to
@@ -308,11 +321,7 @@ PLAYBACK_GRANT_SECONDS = envint("PLAYBACK_GRANT_SECONDS", 3600)
 SEARCH_REFRESH_DELAY = envint("SEARCH_REFRESH_DELAY", 5)
 SEARCH_REFRESH_MAX_WAIT = envint("SEARCH_REFRESH_MAX_WAIT", 60)
 # Claims per task when many are rebuilt at once (a claimant renamed).
-SEARCH_REFRESH_BATCH = envint("SEARCH_REFRESH_BATCH", 100)
-if SEARCH_REFRESH_BATCH < 1:
-    raise ImproperlyConfigured(
-        f"SEARCH_REFRESH_BATCH must be 1 or more, not {SEARCH_REFRESH_BATCH}"
-    )
+SEARCH_REFRESH_BATCH = envint("SEARCH_REFRESH_BATCH", 100, minimum=1)
 
 # Celery is set up to lose nothing: a task is acknowledged only when it has
 # run, is requeued when its worker dies, and each worker takes one at a time.
@@ -328,8 +337,8 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = envint("CELERY_WORKER_MAX_TASKS_PER_CHILD", 
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint(
     "CELERY_WORKER_MAX_MEMORY_PER_CHILD", 150 * 1024
 )
-CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 4)
-CAPTURE_PROCESSING_TIME = envint("CAPTURE_PROCESSING_SECONDS", 60)
+CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 4, minimum=1)
+CAPTURE_PROCESSING_TIME = envint("CAPTURE_PROCESSING_SECONDS", 60, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = CAPTURE_DEADLINE + CAPTURE_PROCESSING_TIME
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + CAPTURE_PROCESSING_TIME // 2
 CAPTURE_LEASE = CELERY_TASK_TIME_LIMIT + CAPTURE_PROCESSING_TIME // 2
@@ -448,7 +457,7 @@ ADMIN_CSP = SECURE_CSP | {"style-src": ["'self'", "'unsafe-inline'"]}
 # TRUSTED_PROXY_COUNT proxies the client address is read from X-Forwarded-For,
 # counting from the right, so a client cannot spoof it; with no proxy only
 # REMOTE_ADDR counts (factcheck/client_ip.py).
-AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
@@ -461,7 +470,7 @@ DBBACKUP_SEND_EMAIL = False
 
 # Health: a worker, a worker of the search queue and beat must have checked
 # in within this many seconds.
-HEARTBEAT_INTERVAL = envint("HEARTBEAT_SECONDS", 30)
+HEARTBEAT_INTERVAL = envint("HEARTBEAT_SECONDS", 30, minimum=1)
 HEARTBEAT_STALE_AFTER = HEARTBEAT_INTERVAL * 4
 CELERY_BEAT_SCHEDULE["heartbeat"] = {
     "task": "claims.tasks.heartbeat",

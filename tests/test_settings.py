@@ -71,6 +71,15 @@ def test_urls_switch_to_postgres_and_redis():
             {"SEARCH_REFRESH_BATCH": "0"},
             "SEARCH_REFRESH_BATCH must be 1 or more, not 0",
         ),
+        # Once taken as they were: with -1 proxies login throttling counted
+        # an address the client wrote into X-Forwarded-For itself.
+        ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT must be 0 or more"),
+        ({"HEARTBEAT_SECONDS": "0"}, "HEARTBEAT_SECONDS must be 1 or more, not 0"),
+        ({"CAPTURE_DEADLINE": "-5"}, "CAPTURE_DEADLINE must be 1 or more, not -5"),
+        (
+            {"CAPTURE_PER_HOST_INTERVAL": "nan"},
+            "CAPTURE_PER_HOST_INTERVAL must be a number, not 'nan'",
+        ),
     ],
 )
 def test_wrong_settings_fail_loudly(env, message):
@@ -78,6 +87,20 @@ def test_wrong_settings_fail_loudly(env, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"BACKUP_KEEP": "0"},
+        {"PUBLIC_CACHE_SECONDS": "0"},
+        {"CAPTURE_PER_HOST_INTERVAL": "0"},
+        {"CAPTURE_MAX_REDIRECTS": "0"},
+    ],
+)
+def test_documented_zeros_are_accepted(env):
+    result = django_check(**env)
+    assert result.returncode == 0, result.stderr
 
 
 CELERY_CONF = (
