@@ -10,6 +10,8 @@ import datetime
 import ipaddress
 import math
 import os
+import urllib.parse
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +76,20 @@ def envints(name, default):
         ) from None
 
 
+def envurl(name, default="", origin=False):
+    """An http or https address; an `origin` has nothing after host and port."""
+    value = env(name, default).rstrip("/")
+    parts = urllib.parse.urlsplit(value)
+    extra = parts.path or parts.query or parts.fragment
+    if parts.scheme not in ("http", "https") or not parts.hostname or origin and extra:
+        example = "https://archive.example.org" if origin else "https://example.org"
+        kind = "an origin (no path)" if origin else "an http or https address"
+        raise ImproperlyConfigured(
+            f"{name} must be {kind} such as {example}, not {value!r}"
+        )
+    return value
+
+
 def envnetworks(name):
     try:
         return [ipaddress.ip_network(item, strict=False) for item in envlist(name)]
@@ -99,7 +115,7 @@ if DEBUG and not set(ALLOWED_HOSTS) <= LOCAL_HOSTS:
         "DEBUG is on while ALLOWED_HOSTS names a public host. "
         "Set DEBUG=false for any deployment."
     )
-SITE_URL = env("SITE_URL", "http://localhost:8000").rstrip("/")
+SITE_URL = envurl("SITE_URL", "http://localhost:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -174,7 +190,13 @@ def database_from_url(url):
     # Without them every request and every task pays for a new PostgreSQL
     # backend, about as much CPU as a capture's own queries.
     max_age = envint("CONN_MAX_AGE", 0 if DEBUG else 60)
-    config = dj_database_url.parse(url, conn_max_age=max_age)
+    try:
+        config = dj_database_url.parse(url, conn_max_age=max_age)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "DATABASE_URL must look like postgres://user:password@host:5432/name "
+            "or sqlite:////path/to/db.sqlite3"
+        ) from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # The web process and the worker write at once; WAL, IMMEDIATE
@@ -199,6 +221,11 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "REDIS_URL must be a redis:// or rediss:// address such as "
+        "redis://127.0.0.1:6379/0, or empty for embedded mode"
+    )
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", "factcheck")
 if REDIS_URL:
     CACHES = {
@@ -231,6 +258,12 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/Berlin")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be a time zone name such as Europe/Berlin, not {TIME_ZONE!r}"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -282,7 +315,7 @@ LOGIN_URL = "admin:login"
 
 SITE_NAME = env("SITE_NAME", "Factcheck workbench")
 PUBLISHER_NAME = env("PUBLISHER_NAME", "Factcheck workbench demo desk")
-PUBLISHER_URL = env("PUBLISHER_URL", SITE_URL)
+PUBLISHER_URL = envurl("PUBLISHER_URL", SITE_URL)
 
 # The audit trail that superusers read in the admin (Audit log → Log entries).
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
@@ -310,7 +343,9 @@ CAPTURE_PER_HOST_INTERVAL = envfloat("CAPTURE_PER_HOST_INTERVAL", 1.0)
 CAPTURE_RECHECK_INTERVAL = envint("CAPTURE_RECHECK_HOURS", 24, minimum=1) * 3600
 CAPTURE_RECHECK_BATCH = envint("CAPTURE_RECHECK_BATCH", 500)
 CAPTURE_SWEEP_INTERVAL = envint("CAPTURE_SWEEP_SECONDS", 60, minimum=1)
-ARCHIVE_PLAYBACK_ORIGIN = env("ARCHIVE_PLAYBACK_ORIGIN").rstrip("/")
+ARCHIVE_PLAYBACK_ORIGIN = env("ARCHIVE_PLAYBACK_ORIGIN") and envurl(
+    "ARCHIVE_PLAYBACK_ORIGIN", origin=True
+)
 # How long the link that plays a draft's archived copy there stays valid
 # (claims.views.playback_url).
 PLAYBACK_GRANT_SECONDS = envint("PLAYBACK_GRANT_SECONDS", 3600, minimum=1)
@@ -485,7 +520,11 @@ CELERY_BEAT_SCHEDULE["search-heartbeat"] = {
 # Structured logs: one JSON object a line (LOG_FORMAT=json, the default when
 # DEBUG is off) or readable lines, each with the request or task id.
 LOG_FORMAT = env("LOG_FORMAT", "console" if DEBUG else "json")
-LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}"
+    )
 if LOG_FORMAT not in ("json", "console"):
     raise ImproperlyConfigured(
         f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}"

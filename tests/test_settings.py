@@ -80,6 +80,19 @@ def test_urls_switch_to_postgres_and_redis():
             {"CAPTURE_PER_HOST_INTERVAL": "nan"},
             "CAPTURE_PER_HOST_INTERVAL must be a number, not 'nan'",
         ),
+        # These started, then failed on first use (every page a 500) or wrote
+        # links without a host into feeds, sitemap and ClaimReview.
+        ({"DATABASE_URL": "postgres//u@h/db"}, "DATABASE_URL must look like"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL must look like"),
+        ({"REDIS_URL": "http://127.0.0.1:6379/0"}, "REDIS_URL must be a redis://"),
+        ({"SITE_URL": "factcheck.example.org"}, "SITE_URL must be an http or https"),
+        ({"PUBLISHER_URL": "desk"}, "PUBLISHER_URL must be an http or https"),
+        (
+            {"ARCHIVE_PLAYBACK_ORIGIN": "https://archive.example.org/copies"},
+            "ARCHIVE_PLAYBACK_ORIGIN must be an origin (no path)",
+        ),
+        ({"TIME_ZONE": "Europe/Berln"}, "TIME_ZONE must be a time zone name"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR"),
     ],
 )
 def test_wrong_settings_fail_loudly(env, message):
@@ -96,9 +109,11 @@ def test_wrong_settings_fail_loudly(env, message):
         {"PUBLIC_CACHE_SECONDS": "0"},
         {"CAPTURE_PER_HOST_INTERVAL": "0"},
         {"CAPTURE_MAX_REDIRECTS": "0"},
+        {"LOG_LEVEL": "debug"},
+        {"ARCHIVE_PLAYBACK_ORIGIN": "https://archive.example.org:8443/"},
     ],
 )
-def test_documented_zeros_are_accepted(env):
+def test_documented_zeros_and_plain_spellings_are_accepted(env):
     result = django_check(**env)
     assert result.returncode == 0, result.stderr
 
