@@ -198,7 +198,14 @@ def database_from_url(url):
             "or sqlite:////path/to/db.sqlite3"
         ) from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(config["NAME"]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ImproperlyConfigured(
+                f"Cannot create {folder} for the SQLite database ({error.strerror}); "
+                "set VAR_DIR or DATABASE_URL to a folder this user may write to."
+            ) from None
         # The web process and the worker write at once; WAL, IMMEDIATE
         # transactions and a busy timeout keep "database is locked" away.
         config["OPTIONS"] = {

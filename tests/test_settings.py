@@ -270,3 +270,16 @@ def test_database_connections_persist_outside_the_development_server():
     assert conn_max_age(**production) == 60
     assert conn_max_age(DEBUG="true") == 0
     assert conn_max_age(**production, CONN_MAX_AGE="5") == 5
+
+
+def test_a_var_dir_that_cannot_be_created_says_so(tmp_path):
+    """It was a FileNotFoundError or NotADirectoryError from settings.py."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+
+    result = django_check(VAR_DIR=str(blocked / "var"))
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"Cannot create {blocked / 'var'} for the SQLite database" in result.stderr
+    assert "set VAR_DIR or DATABASE_URL" in result.stderr
