@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -468,6 +469,26 @@ def test_a_backup_on_a_full_disk_leaves_no_incomplete_backup_behind(
     assert "incomplete file" in str(error.value)
     assert "No space left on device" in str(error.value)
     assert files_in(backup_dir) == []
+
+
+def test_a_backup_whose_archive_cannot_be_read_leaves_no_unpaired_dump(
+    archived_claim, backup_dir, settings, tmp_path
+):
+    """The dump stayed behind without its archive backup and, as the newest,
+    stopped a plain `restore` ("No archive backup made together with …")."""
+    run("backup")
+    good = files_in(backup_dir)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    settings.MEDIA_ROOT = str(blocked / "archive")
+    time.sleep(1)  # backups are named by the second
+
+    with pytest.raises(CommandError) as error:
+        run("backup")
+
+    assert "incomplete files" in str(error.value)
+    assert "Not a directory" in str(error.value)
+    assert files_in(backup_dir) == good
 
 
 def test_backup_says_when_it_copies_a_missing_or_altered_warc_file(

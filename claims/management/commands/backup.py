@@ -49,9 +49,16 @@ class Command(BaseCommand):
         # The database first: a capture that finishes in between adds a file
         # to the archive that the dump does not mention, which is harmless;
         # the other order could give a dump that names a file the archive
-        # backup lacks.
-        with removed_if_incomplete(storage, database_name):
+        # backup lacks. A dump without its archive backup is removed too:
+        # as the newest, it would stop a plain `restore`.
+        names = (database_name,) if archive is None else (database_name, archive_name)
+        with removed_if_incomplete(storage, *names):
             dump_database(database_name)
+            if archive is not None:
+                # mediabackup cannot list a folder that was never created (no
+                # capture yet); an empty archive is still worth a backup.
+                Path(archive.location).mkdir(parents=True, exist_ok=True)
+                call_command("mediabackup", output_filename=archive_name, verbosity=0)
         self.report(storage, "Database", database_name)
         if archive is None:
             self.stdout.write(
@@ -61,11 +68,6 @@ class Command(BaseCommand):
                 "be recovered. See docs/backup.md."
             )
         else:
-            # mediabackup cannot list a folder that was never created (no
-            # capture yet); an empty archive is still worth a backup.
-            Path(archive.location).mkdir(parents=True, exist_ok=True)
-            with removed_if_incomplete(storage, archive_name):
-                call_command("mediabackup", output_filename=archive_name, verbosity=0)
             self.report(storage, "Archive", archive_name)
 
         # A missing or altered WARC file goes into the backup as it is now;
@@ -103,20 +105,22 @@ class Command(BaseCommand):
 
 
 @contextlib.contextmanager
-def removed_if_incomplete(storage, name):
-    """Remove what was written of a backup file that could not be finished
-    (the disk full, say): under a backup's name it would count towards
+def removed_if_incomplete(storage, *names):
+    """Remove what was written of a backup that could not be finished (the
+    disk full, say): under a backup's name it would count towards
     BACKUP_KEEP and be restored as the newest backup."""
     try:
         yield
     except BaseException as error:
-        for leftover in (name, f"{name}.metadata"):
-            with contextlib.suppress(Exception):
-                if storage.storage.exists(leftover):
-                    storage.storage.delete(leftover)
+        for name in names:
+            for leftover in (name, f"{name}.metadata"):
+                with contextlib.suppress(Exception):
+                    if storage.storage.exists(leftover):
+                        storage.storage.delete(leftover)
         if isinstance(error, OSError):
             raise CommandError(
-                f"The backup failed and its incomplete file {name} was removed: {error}"
+                f"The backup failed and its incomplete files ({', '.join(names)}) "
+                f"were removed: {error}"
             ) from error
         raise
 
