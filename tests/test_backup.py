@@ -491,6 +491,24 @@ def test_a_backup_whose_archive_cannot_be_read_leaves_no_unpaired_dump(
     assert files_in(backup_dir) == good
 
 
+def test_restore_into_an_archive_folder_that_cannot_be_created_changes_nothing(
+    archived_claim, backup_dir, settings, tmp_path, make_claim
+):
+    """It was a NotADirectoryError traceback from the middle of the restore."""
+    run("backup")
+    make_claim(slug="after-backup")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    settings.MEDIA_ROOT = str(blocked / "archive")
+
+    with pytest.raises(CommandError) as error:
+        run("restore", interactive=False)
+
+    assert f"Cannot create the archive folder {blocked / 'archive'}" in str(error.value)
+    assert "Nothing was changed" in str(error.value)
+    assert Claim.objects.filter(slug="after-backup").exists()
+
+
 def test_backup_says_when_it_copies_a_missing_or_altered_warc_file(
     archived_claim, backup_dir, capture_settings
 ):

@@ -78,6 +78,8 @@ class Command(BaseCommand):
         if archive is not None:
             archive_name = choose_archive_backup(storage, database_name, archive_backup)
         check_database(connector, getattr(connector, "restore_cmd", ""))
+        if archive_name:
+            check_archive_folder(archive)
 
         database = connections[DEFAULT_DB_ALIAS].settings_dict["NAME"]
         self.stdout.write(f"Database  {database} ← {database_name}")
@@ -186,6 +188,24 @@ def choose_archive_backup(storage, database_name, name):
             f"{location}; name one with --archive-backup."
         )
     return paired[0]
+
+
+def check_archive_folder(archive):
+    """Fail before anything is changed, rather than with a traceback halfway."""
+    folder = Path(archive.location)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(
+            f"Cannot create the archive folder {folder} ({error.strerror}). "
+            "Nothing was changed. Set ARCHIVE_ROOT to a folder this user may "
+            "write to."
+        ) from error
+    if not os.access(folder, os.W_OK):
+        raise CommandError(
+            f"This user may not write to the archive folder {folder}. Nothing "
+            "was changed."
+        )
 
 
 def read_archive_backup(storage, name):
