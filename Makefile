@@ -14,7 +14,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 $(VENV)/.python-ok:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null || { \
 	  echo "error: Python 3.13 or newer is needed (see .python-version);"; \
-	  echo "       '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)."; \
+	  echo "       '$(PYTHON)' is $$($(PYTHON) --version 2>/dev/null || echo missing)."; \
 	  echo "       Install it, or point make at it: make PYTHON=python3.13 run"; \
 	  exit 1; }
 	$(PYTHON) -m venv $(VENV)

@@ -107,3 +107,21 @@ def test_make_refuses_a_python_older_than_the_projects(tmp_path):
     assert "make PYTHON=python3.13 run" in result.stdout
     assert not venv.exists()
     assert (ROOT / ".python-version").read_text().strip() == "3.13"
+
+
+def test_make_says_when_the_python_it_was_given_is_missing(tmp_path):
+    """It printed "'python3.13' is /bin/sh: 3: python3.13: not found" and
+    "missing." on a line of its own."""
+    venv = tmp_path / "venv"
+    result = subprocess.run(
+        ["make", "--no-print-directory", f"{venv}/.python-ok", f"VENV={venv}"]
+        + ["PYTHON=no-such-python3.13"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "'no-such-python3.13' is missing." in result.stdout
+    assert "not found" not in result.stdout
+    assert not venv.exists()
