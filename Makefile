@@ -6,6 +6,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The settings' VAR_DIR: SQLite, the embedded broker, beat's schedule, logins.
+VAR_DIR ?= var
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/factcheck
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
@@ -30,16 +32,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@touch $@
 
 setup: $(VENV)/.runtime
-	@mkdir -p var/broker var/broker-control
+	@mkdir -p $(VAR_DIR)/broker $(VAR_DIR)/broker-control
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compiletranslations
 
 run: setup
-	@$(PY) manage.py loaddemo | tee var/demo-logins.txt
-	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in var/demo-logins.txt)"
+	@$(PY) manage.py loaddemo | tee $(VAR_DIR)/demo-logins.txt
+	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in $(VAR_DIR)/demo-logins.txt)"
 	@echo "Logging warnings and errors only; LOG_LEVEL=INFO make run shows every request and task."
 	@export LOG_LEVEL=$${LOG_LEVEL:-WARNING}; \
-	$(VENV)/bin/celery -A factcheck worker --beat --schedule var/celerybeat-schedule & \
+	$(VENV)/bin/celery -A factcheck worker --beat --schedule $(VAR_DIR)/celerybeat-schedule & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

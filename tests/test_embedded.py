@@ -125,3 +125,22 @@ def test_make_says_when_the_python_it_was_given_is_missing(tmp_path):
     assert "'no-such-python3.13' is missing." in result.stdout
     assert "not found" not in result.stdout
     assert not venv.exists()
+
+
+def test_make_run_keeps_its_files_in_var_dir(tmp_path):
+    """With VAR_DIR set, the broker's folders went to ./var while the settings
+    looked in VAR_DIR: the worker died ("Unrecoverable error:
+    FileNotFoundError") and every capture waited for a broker."""
+    var_dir = tmp_path / "elsewhere"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "--dry-run", "run", f"VAR_DIR={var_dir}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"mkdir -p {var_dir}/broker {var_dir}/broker-control" in result.stdout
+    assert f"--schedule {var_dir}/celerybeat-schedule" in result.stdout
+    assert f"tee {var_dir}/demo-logins.txt" in result.stdout
+    assert " var/" not in result.stdout
