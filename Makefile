@@ -40,7 +40,7 @@ run: setup
 	@$(PY) manage.py loaddemo | tee $(VAR_DIR)/demo-logins.txt
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in $(VAR_DIR)/demo-logins.txt)"
 	@echo "Logging warnings and errors only; LOG_LEVEL=INFO make run shows every request and task."
-	@export LOG_LEVEL=$${LOG_LEVEL:-WARNING}; \
+	@export LOG_LEVEL=$${LOG_LEVEL:-WARNING} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}; \
 	$(VENV)/bin/celery -A factcheck worker --beat --schedule $(VAR_DIR)/celerybeat-schedule & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

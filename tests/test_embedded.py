@@ -144,3 +144,17 @@ def test_make_run_keeps_its_files_in_var_dir(tmp_path):
     assert f"--schedule {var_dir}/celerybeat-schedule" in result.stdout
     assert f"tee {var_dir}/demo-logins.txt" in result.stdout
     assert " var/" not in result.stdout
+
+
+def test_make_run_on_another_port_links_to_that_port():
+    """On PORT=8793 the feeds, CSV, sitemap and ClaimReview linked to
+    http://localhost:8000/, where nothing was served."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "--dry-run", "run", "PORT=8793"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "SITE_URL=${SITE_URL:-http://localhost:8793}" in result.stdout
