@@ -417,6 +417,10 @@ CELERY_TASK_IGNORE_RESULT = True
 # (factcheck/celery.py). The fixup still closes them after a fork.
 CELERY_DB_REUSE_MAX = 10**9
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "celery")
+if not CELERY_TASK_DEFAULT_QUEUE.strip():
+    # Compose's workers would take "celery" (${CELERY_QUEUE:-celery}) while
+    # every task went to a queue named "".
+    raise ImproperlyConfigured("CELERY_QUEUE must name a queue, such as celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A web request that saves a source must not hang when the broker is down: try
 # briefly, then leave the job to the sweep.

@@ -93,6 +93,7 @@ def test_urls_switch_to_postgres_and_redis():
         ),
         ({"TIME_ZONE": "Europe/Berln"}, "TIME_ZONE must be a time zone name"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR"),
+        ({"CELERY_QUEUE": ""}, "CELERY_QUEUE must name a queue"),
     ],
 )
 def test_wrong_settings_fail_loudly(env, message):
