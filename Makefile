@@ -37,7 +37,9 @@ setup: $(VENV)/.runtime
 	$(PY) manage.py compiletranslations
 
 run: setup
-	@$(PY) manage.py loaddemo | tee $(VAR_DIR)/demo-logins.txt
+	@# The admin's password: readable by this user only, whatever the umask.
+	@rm -f $(VAR_DIR)/demo-logins.txt; umask 077; \
+	$(PY) manage.py loaddemo | tee $(VAR_DIR)/demo-logins.txt
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in $(VAR_DIR)/demo-logins.txt)"
 	@echo "Logging warnings and errors only; LOG_LEVEL=INFO make run shows every request and task."
 	@export LOG_LEVEL=$${LOG_LEVEL:-WARNING} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}; \

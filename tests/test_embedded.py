@@ -158,3 +158,37 @@ def test_make_run_on_another_port_links_to_that_port():
     )
     assert result.returncode == 0, result.stderr
     assert "SITE_URL=${SITE_URL:-http://localhost:8793}" in result.stdout
+
+
+def test_make_run_keeps_the_demo_logins_private(tmp_path):
+    """They were 0644 under the usual umask: any local user could read the
+    admin's password and log in to the desk on 127.0.0.1. Python, Celery and
+    the server are stand-ins here that print a login and exit."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    for name, script in (
+        ("python", "[ \"$2\" = loaddemo ] && echo '  admin     s3cret'\nexit 0"),
+        ("celery", "exit 0"),
+    ):
+        (venv / "bin" / name).write_text(f"#!/bin/sh\n{script}\n")
+        (venv / "bin" / name).chmod(0o755)
+    for stamp in (".python-ok", ".runtime"):
+        (venv / stamp).touch()
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    logins = var_dir / "demo-logins.txt"
+    logins.write_text("old\n")
+    logins.chmod(0o644)
+
+    result = subprocess.run(
+        ["make", "--no-print-directory", "run", f"VENV={venv}", f"VAR_DIR={var_dir}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert logins.read_text() == "  admin     s3cret\n"
+    assert logins.stat().st_mode & 0o777 == 0o600
