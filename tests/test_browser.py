@@ -232,6 +232,21 @@ def test_on_a_phone_the_list_and_a_claim_fit_the_screen(demo, new_page, console)
     assert scrolls_sideways(phone)
 
 
+def test_on_a_phone_a_long_verdict_stays_inside_its_section(demo, new_page, console):
+    """Badges kept their label on one line: on a 360-pixel phone the large one
+    of "Unbelegt / weiter umstritten" ran 24 pixels past the verdict's section
+    and out of the claim's frame."""
+    phone = new_page(**{**PHONE, "viewport": {"width": 360, "height": 740}})
+    phone.goto(f"{demo}/de/claims/{POKROWSK}/")
+    overhangs = phone.evaluate(
+        "[...document.querySelectorAll('.claim .badge')].map(badge =>"
+        " badge.getBoundingClientRect().right"
+        " - badge.closest('section').getBoundingClientRect().right)"
+    )
+    assert len(overhangs) == 2  # the verdict's, and the timeline's
+    assert max(overhangs) <= 0
+
+
 DESK_LISTS = ["claim", "claiminreview", "source", "capture", "verdictchange"]
 SOURCE_FIELDS = [
     "url",
