@@ -248,6 +248,25 @@ def test_on_a_phone_a_long_verdict_stays_inside_its_section(demo, new_page, cons
     assert max(overhangs) <= 0
 
 
+def test_on_a_phone_an_archived_copys_long_links_wrap(demo, new_page, console):
+    """Its text kept a long link on one line, cut off at the box's edge (742
+    pixels of text in a 292-pixel box) unless scrolled sideways."""
+    link = "https://understandingwar.org/backgrounder/" + "-".join(["assessment"] * 8)
+    source = Source.objects.get(claim__slug=TRUMP, party__slug="isw")
+    page = f"<html><body><article><p>Quelle: {link}</p></article></body></html>"
+    with Server({"/isw": respond(page.encode())}) as server:
+        source.url = server.url("/isw")
+        source.save()
+        capture_id = Source.objects.get(pk=source.pk).latest_capture_id
+        services.run_capture(capture_id=capture_id)
+    phone = new_page(**{**PHONE, "viewport": {"width": 360, "height": 740}})
+    phone.goto(f"{demo}/de/archive/{capture_id}/")
+
+    text = phone.locator(".capture__text")
+    assert link in text.inner_text().replace("\n", "")
+    assert text.evaluate("box => box.scrollWidth <= box.clientWidth")
+
+
 DESK_LISTS = ["claim", "claiminreview", "source", "capture", "verdictchange"]
 SOURCE_FIELDS = [
     "url",
