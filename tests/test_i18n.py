@@ -109,6 +109,21 @@ def test_admin_speaks_german_under_de(editor_client):
     assert "Behauptungen" in html
 
 
+def test_the_german_desk_has_no_english_left_from_django(make_claim, editor_client):
+    """Django 6.1's German catalogues lack some of its new messages: the
+    actions' "Run" button, the empty choice of every select and the
+    date-time fields' time-zone note showed in English under /de/admin/."""
+    make_claim()
+    listing = editor_client.get("/de/admin/claims/claim/").content.decode()
+    form = editor_client.get("/de/admin/claims/claim/add/").content.decode()
+    script = editor_client.get("/de/admin/jsi18n/").content.decode()
+
+    assert ">Ausführen</button>" in listing
+    assert "- Select an option -" not in listing + form
+    assert "- Bitte auswählen -" in form
+    assert "Zeitzone %(timezone)s" in script
+
+
 def test_every_message_is_translated_with_the_same_placeholders():
     with CATALOGUE.open("rb") as po:
         catalog = read_po(po)
