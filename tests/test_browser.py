@@ -318,6 +318,24 @@ def test_on_a_laptop_the_desks_lists_and_a_claims_sources_fit_the_screen(
     assert out_of_sight == {}
 
 
+def test_on_a_phone_a_claims_sources_fields_fit_their_frame(demo, new_page, console):
+    """Django sizes a form's rows on phones to the screen less the page's
+    margins, wider than a stacked source's frame: the URL, party, title,
+    publisher and quote ran 12 to 22 pixels past it, cut off at the right."""
+    claim = Claim.objects.get(slug=POKROWSK)
+    phone = new_page(**{**PHONE, "viewport": {"width": 360, "height": 740}})
+    log_in(phone, demo, "editor")
+    phone.goto(f"{demo}/de/admin/claims/claim/{claim.pk}/change/")
+    overhangs = phone.evaluate(
+        "[...document.querySelectorAll('#sources-0 .form-row')].flatMap(row =>"
+        " [...row.querySelectorAll('input:not([type=hidden]), select, textarea,"
+        " .select2')].map(field => field.getBoundingClientRect().right"
+        " - row.getBoundingClientRect().right))"
+    )
+    assert len(overhangs) >= 7
+    assert max(overhangs) <= 0
+
+
 def test_editor_sees_a_capture_finish_without_reloading(demo, page, console):
     # The progress script loads in the admin's <head>: it must wait for the
     # sources' rows (it used to look for them at once, find none and stop).
