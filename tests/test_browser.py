@@ -64,6 +64,19 @@ def test_reader_opens_the_list(demo, page, console):
     assert page.locator(".charts .bars__row").count() == 6
 
 
+def test_the_verdicts_chart_names_each_verdict_in_full(demo, new_page, console):
+    """The chart's labels were cut to one 144-pixel line with an ellipsis:
+    "Unbelegt / weiter u…", on a phone and on a desktop alike."""
+    for width in (360, 1440):
+        page = new_page(viewport={"width": width, "height": 900})
+        page.goto(f"{demo}/de/")
+        labels = page.locator(".bars__label")
+        assert "Unbelegt / weiter umstritten" in labels.all_inner_texts()
+        assert labels.evaluate_all(
+            "labels => labels.every(label => label.scrollWidth <= label.clientWidth)"
+        )
+
+
 def test_reader_filters_by_verdict(demo, page, console):
     page.goto(demo + "/")
     page.locator("summary", has_text="Filters").click()
