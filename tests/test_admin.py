@@ -456,6 +456,18 @@ def test_review_queue_is_closed_to_non_reviewers(request, make_claim, who):
         assert listing.status_code == row.status_code == 403
 
 
+def test_a_closed_page_says_so_in_the_desks_language(editor_client):
+    """Django's fallback was a bare English "403 Forbidden", without the
+    site's layout or a way back, under /de/admin/ too."""
+    response = editor_client.get("/de/admin/claims/claiminreview/")
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<h1>Zugriff verweigert</h1>" in html
+    assert 'href="/de/admin/"' in html
+    assert '<html lang="de">' in html
+
+
 def test_outsider_cannot_use_the_claim_admin(outsider, make_claim):
     from tests.conftest import client_for
 
