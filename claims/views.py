@@ -354,8 +354,13 @@ def capture_raw(request, pk):
         return redirect(origin + request.get_full_path())
     stored = capture.payload_capture.warc.open("rb")
     headers, chunks = read_payload(stored)
-    content_type = capture.content_type or "application/octet-stream"
-    if plays_inline(content_type) and "charset" not in content_type.lower():
+    content_type = capture.content_type
+    if not plays_inline(content_type):
+        # Not its own type: with nosniff, no page of the application's origin
+        # can then load an archived script or style sheet as one (script-src
+        # 'self' would let it run there).
+        content_type = "application/octet-stream"
+    elif "charset" not in content_type.lower():
         chunks, content_type = with_charset(chunks, content_type)
     response = StreamingHttpResponse(
         closing_iterator(chunks, stored), content_type=content_type

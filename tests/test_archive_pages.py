@@ -128,6 +128,7 @@ def test_archived_file_that_is_not_a_page_is_a_download(archived, client):
     response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
 
     assert response["Content-Disposition"].startswith("attachment")
+    assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Security-Policy"].startswith("sandbox")
     assert b"".join(response.streaming_content) == pdf_ish
 

@@ -62,3 +62,34 @@ def test_control_the_same_page_without_the_sandbox_does_run_its_script(page):
             )
             page.wait_for_timeout(300)
         assert spy.requests
+
+
+def test_an_archived_script_cannot_run_as_a_script_of_the_application(
+    transactional_db, capture_settings, make_claim, live_server, page
+):
+    """script-src 'self' lets a page of ours load scripts from our origin, and
+    archived files are served from it: markup slipped into one of our pages
+    must not be able to run a cited script file through its archived copy."""
+    script = b"document.title = 'ARCHIVED SCRIPT RAN'"
+    served = respond(script, headers=(("Content-Type", "text/javascript"),))
+    with Server({"/app.js": served}) as origin:
+        source = add_source(
+            make_claim(status=Claim.Status.PUBLISHED), url=origin.url("/app.js")
+        )
+        services.run_capture(capture_id=source.captures.get().pk)
+    capture = source.captures.get()
+    page.goto(live_server.url + "/")
+    title = page.title()
+
+    page.evaluate(LOAD_SCRIPT, f"/archive/{capture.pk}/raw/")
+
+    assert page.title() == title
+
+
+# Resolves once the browser has run the script, or refused it.
+LOAD_SCRIPT = """url => new Promise(done => {
+    const script = document.createElement("script");
+    script.onload = script.onerror = done;
+    script.src = url;
+    document.head.append(script);
+})"""
