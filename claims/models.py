@@ -1,3 +1,4 @@
+import mimetypes
 import re
 
 from django.conf import settings
@@ -629,6 +630,13 @@ class Capture(models.Model):
     def payload_capture(self):
         """The capture whose WARC holds this capture's payload."""
         return self.revisit_of or self
+
+    @property
+    def file_name(self):
+        """The archived file's name for downloading, with the extension of its
+        type (capture-7.pdf): it is served without its type, as a download."""
+        mime = self.content_type.split(";")[0].strip().lower()
+        return f"capture-{self.pk}{mimetypes.guess_extension(mime) or ''}"
 
 
 class ClaimInReview(Claim):

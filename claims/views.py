@@ -371,7 +371,7 @@ def capture_raw(request, pk):
     response.headers["Cache-Control"] = "private, max-age=3600"
     if not plays_inline(content_type):
         response.headers["Content-Disposition"] = (
-            f'attachment; filename="capture-{capture.pk}"'
+            f'attachment; filename="{capture.file_name}"'
         )
     return response
 

@@ -127,7 +127,8 @@ def test_archived_file_that_is_not_a_page_is_a_download(archived, client):
 
     response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
 
-    assert response["Content-Disposition"].startswith("attachment")
+    disposition = f'attachment; filename="capture-{capture.pk}.pdf"'
+    assert response["Content-Disposition"] == disposition
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Security-Policy"].startswith("sandbox")
     assert b"".join(response.streaming_content) == pdf_ish
