@@ -312,9 +312,13 @@ def playback_url(capture):
     origin = settings.ARCHIVE_PLAYBACK_ORIGIN
     if not origin:
         return url
-    if not permissions.can_view_capture(AnonymousUser(), capture):
+    if not is_public_copy(capture):
         url += "?" + urlencode({"grant": playback_grants().sign(str(capture.pk))})
     return origin + url
+
+
+def is_public_copy(capture):
+    return permissions.can_view_capture(AnonymousUser(), capture)
 
 
 def granted(grant, pk):
@@ -368,7 +372,10 @@ def capture_raw(request, pk):
     response.headers["Content-Security-Policy"] = PLAYBACK_POLICY + frame_ancestor()
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    # A copy for the desk is not kept: the browser would show it again after
+    # its grant expired, or to whoever uses that browser next.
+    keep = "max-age=3600" if is_public_copy(capture) else "no-store"
+    response.headers["Cache-Control"] = f"private, {keep}"
     if not plays_inline(content_type):
         response.headers["Content-Disposition"] = (
             f'attachment; filename="{capture.file_name}"'

@@ -1,11 +1,14 @@
 """Archived pages in a real browser: their scripts never run, even on our origin."""
 
+import html
+import re
+
 import pytest
 
 from claims import services
 from claims.models import Claim
 from tests.capture_servers import Server, respond
-from tests.conftest import add_source
+from tests.conftest import add_source, client_for
 
 pytestmark = pytest.mark.browser
 
@@ -93,3 +96,28 @@ LOAD_SCRIPT = """url => new Promise(done => {
     script.src = url;
     document.head.append(script);
 })"""
+
+
+def test_a_drafts_copy_is_not_shown_again_once_its_grant_has_expired(
+    transactional_db, capture_settings, make_claim, live_server, page, editor
+):
+    """The browser must not keep it: from its cache it would still show the
+    copy to whoever opens the link after the grant ran out."""
+    port = live_server.url.rpartition(":")[2]
+    capture_settings.SITE_URL = f"http://localhost:{port}"
+    capture_settings.ARCHIVE_PLAYBACK_ORIGIN = f"http://127.0.0.1:{port}"
+    capture_settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    body = b"<html><body><p id='evidence'>Entwurf</p></body></html>"
+    with Server({"/draft": respond(body)}) as origin:
+        source = add_source(make_claim(), url=origin.url("/draft"))
+        services.run_capture(capture_id=source.captures.get().pk)
+    desk_page = client_for(editor).get(source.captures.get().get_absolute_url())
+    src = html.unescape(re.search(r'<iframe[^>]* src="([^"]+)"', desk_page.text)[1])
+    assert page.goto(src).status == 200
+
+    capture_settings.PLAYBACK_GRANT_SECONDS = 0
+    page.goto("about:blank")
+    opened_again = page.goto(src)
+
+    assert opened_again.status == 404
+    assert "Entwurf" not in page.content()
