@@ -119,6 +119,23 @@ def test_page_declaring_an_unusable_charset_plays_back_as_utf8(archived, client)
     assert b"".join(response.streaming_content) == body
 
 
+def test_page_declaring_no_charset_reads_as_a_browser_reads_it(archived, client):
+    """Not UTF-8 and no charset anywhere: browsers fall back to windows-1252
+    for such (old, Western) pages, and so do the copy and its text."""
+    text = "Grüße aus Köln, 5 €"
+    body = f"<html><head><title>Straße</title></head><body><p>{text}</p>"
+    capture = archived(
+        Status.PUBLISHED,
+        body=body.encode("cp1252"),
+        headers=(("Content-Type", "text/html"),),
+    )
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
+
+    assert (capture.title, capture.text) == ("Straße", text)
+    assert response["Content-Type"] == "text/html; charset=cp1252"
+
+
 def test_archived_file_that_is_not_a_page_is_a_download(archived, client):
     pdf_ish = b"%PDF-1.4 not really a pdf"
     capture = archived(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
@@ -158,13 +159,24 @@ def decode_markup(content_type: str | None, data: bytes) -> tuple[str, str]:
     ignore a label that does not work: the header's, then the page's own.
     """
     try:
-        return html_to_unicode(content_type, data)
+        return html_to_unicode(content_type, data, auto_detect_fun=undeclared)
     except (LookupError, UnicodeError):
         pass
     try:
-        return html_to_unicode(None, data)
+        return html_to_unicode(None, data, auto_detect_fun=undeclared)
     except (LookupError, UnicodeError):
         return "utf-8", data.decode("utf-8", "replace")
+
+
+def undeclared(data: bytes) -> str:
+    """The charset of a page that declares none: UTF-8 if it is valid UTF-8
+    (up to a character cut off at the end), else windows-1252, which browsers
+    fall back to for such pages in Western languages."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
 
 
 def _html(data: bytes, content_type: str | None) -> tuple[str, str]:
