@@ -42,9 +42,14 @@ run: setup
 	$(PY) manage.py loaddemo | tee $(VAR_DIR)/demo-logins.txt
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in $(VAR_DIR)/demo-logins.txt)"
 	@echo "Logging warnings and errors only; LOG_LEVEL=INFO make run shows every request and task."
+	@# The worker has a process group of its own, and the trap stops it with
+	@# one SIGTERM: a signal to the whole group (Ctrl-C, an IDE's stop button,
+	@# timeout, kill -- -PGID) would reach its pool processes too, and its
+	@# shutdown then hung for good on a lock that a stopped child held.
 	@export LOG_LEVEL=$${LOG_LEVEL:-WARNING} SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}; \
-	$(VENV)/bin/celery -A factcheck worker --beat --schedule $(VAR_DIR)/celerybeat-schedule & \
-	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(PY) -c 'import os, sys; os.setpgid(0, 0); os.execv(sys.argv[1], sys.argv[1:])' \
+	    $(VENV)/bin/celery -A factcheck worker --beat --schedule $(VAR_DIR)/celerybeat-schedule & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM HUP; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev

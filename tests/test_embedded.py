@@ -4,6 +4,8 @@ process of its own. A source saved in another process is captured."""
 
 import contextlib
 import os
+import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -192,3 +194,73 @@ def test_make_run_keeps_the_demo_logins_private(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert logins.read_text() == "  admin     s3cret\n"
     assert logins.stat().st_mode & 0o777 == 0o600
+
+
+def session_processes(session):
+    """The ids of the processes still running in `session` (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # After the command's name in parentheses: state, parent, group, session.
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[3]) == session and fields[0] != "Z":
+                found.append(int(stat.parent.name))
+    return found
+
+
+def test_make_run_stops_with_its_worker_when_its_whole_group_is_signalled(tmp_path):
+    """What an IDE's stop button, `timeout` or `kill -- -PGID` do. The pool
+    processes got the SIGTERM too, and the worker's shutdown hung for good
+    on a lock a stopped child held. The demo data is a stand-in here: its
+    cited links are on the internet."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    real = Path(sys.executable)
+    for name, script in (
+        ("python", f'[ "$2" = loaddemo ] && exit 0\nexec {real} "$@"'),
+        ("celery", f'exec {real.with_name("celery")} "$@"'),
+    ):
+        (venv / "bin" / name).write_text(f"#!/bin/sh\n{script}\n")
+        (venv / "bin" / name).chmod(0o755)
+    for stamp in (".python-ok", ".runtime"):
+        (venv / stamp).touch()
+    var_dir = tmp_path / "var"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"VENV={venv}"]
+        + [f"VAR_DIR={var_dir}", f"PORT={port}"],
+        cwd=ROOT,
+        env=embedded_env(var_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+
+        def serving_with_a_worker_pool():
+            """runserver answers and the worker has started its pool"""
+            celery = [
+                pid
+                for pid in session_processes(make.pid)
+                if b"celery" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            ]
+            with socket.socket() as probe:
+                listening = probe.connect_ex(("127.0.0.1", port)) == 0
+            return listening and len(celery) >= 3
+
+        wait_for(serving_with_a_worker_pool, timeout=120, interval=0.5)
+        os.killpg(make.pid, signal.SIGTERM)
+
+        def all_stopped():
+            """every process of make run has exited"""
+            make.poll()
+            return not session_processes(make.pid)
+
+        wait_for(all_stopped, timeout=60, interval=0.5)
+    finally:
+        for pid in session_processes(make.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        make.wait(timeout=10)
