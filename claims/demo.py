@@ -524,3 +524,6 @@ def date_public_history(claim, published):
     in_force = changes.filter(changed_at__lt=published).last()
     if in_force:
         changes.filter(pk=in_force.pk).update(published_at=published)
+    latest = changes.last()
+    if latest:
+        Claim.objects.filter(pk=claim.pk).update(verdict_at=latest.published_at)

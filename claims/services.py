@@ -123,6 +123,11 @@ def make_verdict_public(claim: Claim, now) -> None:
     if in_force and in_force.published_at is None:
         in_force.published_at = now
         in_force.save(update_fields=["published_at"])
+        # Readers date a verdict by when they could first see it ("Verdict
+        # given", ClaimReview's dateModified, newest first): a verdict given
+        # in review weeks ago is news to them now.
+        Claim.objects.filter(pk=claim.pk).update(verdict_at=now)
+        claim.verdict_at = now
 
 
 # Capture: archiving cited links. The Capture row is the job; these functions

@@ -9,10 +9,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.apps import apps
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from claims import charts, services
 from claims.models import Claim, Rating, VerdictChange
+from tests.test_publishing import ld_json
 
 Status = Claim.Status
 INTERIM = "INTERN: vorläufig, Rechtsabteilung fragen"
@@ -162,6 +163,68 @@ def test_verdicts_given_while_sent_back_to_review_stay_with_the_desk(
     assert "(was: Mostly true)" in items[0][1]
     for text in (page, str(api), str(items)):
         assert "Zwischenstand" not in text and "badge--false" not in text
+
+
+def test_a_verdict_given_in_review_is_dated_when_readers_first_saw_it(
+    make_claim, reviewer, reviewed_in_private, anonymous_client
+):
+    """Given in review weeks before it went public, it is news to readers on
+    the day they can first see it: "Verdict given", ClaimReview's
+    dateModified and the list's newest-first order."""
+    claim = make_claim(status=Status.PUBLISHED, rating="mostly-true")
+    Claim.objects.filter(pk=claim.pk).update(published_at=at(0), verdict_at=at(0))
+    claim.verdict_changes.update(changed_at=at(0), published_at=at(0))
+    move(claim, reviewer, Status.IN_REVIEW)
+    change = given(claim, reviewer, "true", "Neue Belege.")
+    VerdictChange.objects.filter(pk=change.pk).update(changed_at=at(10))
+    Claim.objects.filter(pk=claim.pk).update(verdict_at=at(10))
+    move(claim, reviewer, Status.PUBLISHED)
+    claim.refresh_from_db()
+    change.refresh_from_db()
+
+    page = anonymous_client.get(claim.get_absolute_url()).content.decode()
+    [review] = ld_json(page)
+
+    assert claim.verdict_at == change.published_at > at(10)
+    assert review["dateModified"] == timezone.localdate().isoformat()
+    today = formats.date_format(timezone.localtime(), "DATE_FORMAT")
+    assert re.search(rf"Verdict given {re.escape(today)}", page)
+    first = reviewed_in_private
+    assert first.verdict_at == first.published_at
+    assert first.verdict_at == first.verdict_changes.last().published_at
+
+
+def test_migration_dates_a_verdict_given_in_review_by_its_publication(
+    make_claim, rating
+):
+    claim = make_claim(status=Status.DRAFT)
+    Claim.objects.filter(pk=claim.pk).update(
+        status=Status.PUBLISHED, published_at=at(5), verdict_at=at(1)
+    )
+    VerdictChange.objects.create(
+        claim=claim,
+        rating=rating("true"),
+        note="n",
+        changed_at=at(1),
+        published_at=at(5),
+    )
+    later = make_claim(status=Status.DRAFT)
+    Claim.objects.filter(pk=later.pk).update(
+        status=Status.PUBLISHED, published_at=at(0), verdict_at=at(3)
+    )
+    VerdictChange.objects.create(
+        claim=later,
+        rating=rating("true"),
+        note="n",
+        changed_at=at(3),
+        published_at=at(3),
+    )
+
+    migration = importlib.import_module("claims.migrations.0014_verdict_at_when_public")
+    migration.date_verdicts_when_public(apps, None)
+
+    assert Claim.objects.get(pk=claim.pk).verdict_at == at(5)
+    assert Claim.objects.get(pk=later.pk).verdict_at == at(3)
 
 
 def test_a_verdict_given_while_published_is_public_at_once(
