@@ -32,14 +32,18 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@touch $@
 
 setup: $(VENV)/.runtime
-	@mkdir -p $(VAR_DIR)/broker $(VAR_DIR)/broker-control
+	@# The database (password hashes, live sessions), the broker and the
+	@# archive: for this user only, whatever the umask.
+	@mkdir -p $(VAR_DIR)/broker $(VAR_DIR)/broker-control && chmod 700 $(VAR_DIR)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py compiletranslations
 
 run: setup
 	@# The admin's password: readable by this user only, whatever the umask.
+	@# Not piped through tee, whose exit status would hide a failed loaddemo.
 	@rm -f $(VAR_DIR)/demo-logins.txt; umask 077; \
-	$(PY) manage.py loaddemo | tee $(VAR_DIR)/demo-logins.txt
+	$(PY) manage.py loaddemo > $(VAR_DIR)/demo-logins.txt; loaded=$$?; \
+	cat $(VAR_DIR)/demo-logins.txt; exit $$loaded
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in $(VAR_DIR)/demo-logins.txt)"
 	@echo "Logging warnings and errors only; LOG_LEVEL=INFO make run shows every request and task."
 	@# The worker has a process group of its own, and the trap stops it with

@@ -162,27 +162,21 @@ def test_make_run_on_another_port_links_to_that_port():
     assert "SITE_URL=${SITE_URL:-http://localhost:8793}" in result.stdout
 
 
-def test_make_run_keeps_the_demo_logins_private(tmp_path):
-    """They were 0644 under the usual umask: any local user could read the
-    admin's password and log in to the desk on 127.0.0.1. Python, Celery and
-    the server are stand-ins here that print a login and exit."""
+def stand_in_venv(tmp_path, *, python, celery="exit 0"):
+    """A venv whose python and celery are these shell scripts, set up as far
+    as make is concerned."""
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
-    for name, script in (
-        ("python", "[ \"$2\" = loaddemo ] && echo '  admin     s3cret'\nexit 0"),
-        ("celery", "exit 0"),
-    ):
+    for name, script in (("python", python), ("celery", celery)):
         (venv / "bin" / name).write_text(f"#!/bin/sh\n{script}\n")
         (venv / "bin" / name).chmod(0o755)
     for stamp in (".python-ok", ".runtime"):
         (venv / stamp).touch()
-    var_dir = tmp_path / "var"
-    var_dir.mkdir()
-    logins = var_dir / "demo-logins.txt"
-    logins.write_text("old\n")
-    logins.chmod(0o644)
+    return venv
 
-    result = subprocess.run(
+
+def make_run(venv, var_dir):
+    return subprocess.run(
         ["make", "--no-print-directory", "run", f"VENV={venv}", f"VAR_DIR={var_dir}"],
         cwd=ROOT,
         capture_output=True,
@@ -191,9 +185,45 @@ def test_make_run_keeps_the_demo_logins_private(tmp_path):
         preexec_fn=lambda: os.umask(0o022),
     )
 
+
+def test_make_run_keeps_the_demo_logins_and_its_data_private(tmp_path):
+    """The logins file was 0644 under the usual umask, and the folder with the
+    SQLite database (password hashes, live sessions) and the archive 0755:
+    any local user could read the admin's password or a session and log in to
+    the desk on 127.0.0.1. Python, Celery and the server are stand-ins here
+    that print a login and exit."""
+    venv = stand_in_venv(
+        tmp_path, python="[ \"$2\" = loaddemo ] && echo '  admin     s3cret'\nexit 0"
+    )
+    var_dir = tmp_path / "var"
+    var_dir.mkdir(mode=0o755)
+    logins = var_dir / "demo-logins.txt"
+    logins.write_text("old\n")
+    logins.chmod(0o644)
+
+    result = make_run(venv, var_dir)
+
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "  admin     s3cret" in result.stdout
     assert logins.read_text() == "  admin     s3cret\n"
     assert logins.stat().st_mode & 0o777 == 0o600
+    assert var_dir.stat().st_mode & 0o777 == 0o700
+
+
+def test_make_run_stops_when_the_demo_data_cannot_be_loaded(tmp_path):
+    """Piped through tee, a failed loaddemo went unnoticed: the server started
+    on a database without the demo, and with no logins to show."""
+    served = tmp_path / "served"
+    venv = stand_in_venv(
+        tmp_path,
+        python=f'[ "$2" = loaddemo ] && exit 3\n[ "$2" = runserver ] && touch {served}'
+        "\nexit 0",
+    )
+
+    result = make_run(venv, tmp_path / "var")
+
+    assert result.returncode != 0
+    assert not served.exists()
 
 
 def session_processes(session):
@@ -213,17 +243,12 @@ def test_make_run_stops_with_its_worker_when_its_whole_group_is_signalled(tmp_pa
     processes got the SIGTERM too, and the worker's shutdown hung for good
     on a lock a stopped child held. The demo data is a stand-in here: its
     cited links are on the internet."""
-    venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
     real = Path(sys.executable)
-    for name, script in (
-        ("python", f'[ "$2" = loaddemo ] && exit 0\nexec {real} "$@"'),
-        ("celery", f'exec {real.with_name("celery")} "$@"'),
-    ):
-        (venv / "bin" / name).write_text(f"#!/bin/sh\n{script}\n")
-        (venv / "bin" / name).chmod(0o755)
-    for stamp in (".python-ok", ".runtime"):
-        (venv / stamp).touch()
+    venv = stand_in_venv(
+        tmp_path,
+        python=f'[ "$2" = loaddemo ] && exit 0\nexec {real} "$@"',
+        celery=f'exec {real.with_name("celery")} "$@"',
+    )
     var_dir = tmp_path / "var"
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
