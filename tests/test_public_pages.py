@@ -378,6 +378,33 @@ def test_a_nul_in_the_filters_is_dropped_not_shown_back(catalogue, anonymous_cli
     assert listed_slugs(response) == [catalogue["pokrowsk"].slug]
 
 
+def test_an_empty_list_says_why_and_what_to_try(catalogue, anonymous_client):
+    """It said "match these filters" for a search with none, and offered no
+    way out."""
+    filtered = anonymous_client.get(LIST, {"q": "Pokrowsk", "verdict": "true"})
+    searched = anonymous_client.get(LIST, {"q": "Xylophonorchester"})
+    german = anonymous_client.get(f"/de{LIST}", {"q": "Xylophonorchester"})
+
+    html = filtered.content.decode()
+    [clear] = re.findall(r'<a href="([^"]*)">Clear the filters</a>', html)
+    assert "No published claims match these filters." in html
+    assert clear == "?q=Pokrowsk"
+    assert listed_slugs(anonymous_client.get(LIST + clear)) == [
+        catalogue["pokrowsk"].slug
+    ]
+    assert "No published claim matches this search. Check the spelling" in (
+        searched.content.decode()
+    )
+    assert "Keine veröffentlichte Behauptung passt zu dieser Suche." in german.text
+
+
+def test_an_empty_catalogue_says_nothing_is_published_yet(db, anonymous_client):
+    html = anonymous_client.get(LIST).content.decode()
+
+    assert "No claims are published yet." in html
+    assert "match" not in html
+
+
 def test_draft_status_filter_does_not_reveal_drafts(make_claim, anonymous_client):
     draft = make_claim(status=Status.DRAFT)
     response = anonymous_client.get(LIST, {"status": "draft"})
