@@ -16,7 +16,13 @@ from rest_framework.routers import DefaultRouter
 
 from . import serializers as api
 from . import views
-from .filters import ClaimFilter, public_parties, public_topics, repeated_parameters
+from .filters import (
+    ClaimFilter,
+    parameters_read_by,
+    public_parties,
+    public_topics,
+    repeated_parameters,
+)
 from .models import Capture, Claim, Party, Rating, Source, Topic
 from .paginators import SearchPaginator
 
@@ -130,10 +136,17 @@ class PublicViewSet(viewsets.ReadOnlyModelViewSet):
     def filter_queryset(self, queryset):
         # The filters narrow lists; an object's own URL ignores them.
         if self.action == "list":
-            if repeated := repeated_parameters(self.request.query_params):
+            if repeated := repeated_parameters(
+                self.request.query_params, self.parameters_read()
+            ):
                 raise ValidationError(repeated)
             return super().filter_queryset(queryset)
         return queryset
+
+    def parameters_read(self):
+        filterset_class = getattr(self, "filterset_class", None)
+        filters = parameters_read_by(filterset_class) if filterset_class else []
+        return [*filters, self.paginator.page_query_param]
 
 
 class ClaimViewSet(PublicViewSet):

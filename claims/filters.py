@@ -49,12 +49,23 @@ def public_languages():
     return list(claims.values_list("language", flat=True).distinct())
 
 
-def repeated_parameters(query):
-    """Messages for each parameter given more than once. A list takes one
-    value per parameter, and the last one alone would answer another question
-    than the one asked: ?verdict=false&verdict=true is not "either"."""
+def repeated_parameters(query, read):
+    """Messages for each parameter of `read` given more than once. A list
+    takes one value per parameter, and the last one alone would answer another
+    question than the one asked: ?verdict=false&verdict=true is not "either".
+    Parameters the list does not read are ignored, repeated or not."""
     message = _("Give this parameter once.")
-    return {name: [message] for name, values in query.lists() if len(values) > 1}
+    return {name: [message] for name in read if len(query.getlist(name)) > 1}
+
+
+def parameters_read_by(filterset_class):
+    """The query parameters a filter set reads: a date range reads two."""
+    names = []
+    for name, each in filterset_class.base_filters.items():
+        widget = each.extra.get("widget") or each.field_class.widget
+        suffixes = getattr(widget, "suffixes", [""])
+        names += [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
+    return names
 
 
 class ISODateRangeField(django_filters.fields.DateRangeField):

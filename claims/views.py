@@ -33,7 +33,7 @@ from . import caching, charts, claimreview, permissions, services, timeline
 from .caching import cache_public_page
 from .capture import read_payload
 from .capture.extract import decode_markup
-from .filters import ClaimFilter, repeated_parameters
+from .filters import ClaimFilter, parameters_read_by, repeated_parameters
 from .forms import AsOfForm
 from .models import Capture, Claim, Rating, Source, VerdictChange, plain_text
 from .paginators import CappedPaginator, RememberedCountPaginator
@@ -217,7 +217,7 @@ CSV_COLUMNS = [
 def claim_list_csv(request):
     """The claim list, with the same filters, as CSV (UTF-8 with a BOM, so that
     spreadsheet programs read umlauts right)."""
-    if repeated := repeated_parameters(request.GET):
+    if repeated := repeated_parameters(request.GET, parameters_read_by(ClaimFilter)):
         return JsonResponse({"errors": repeated}, status=400)
     data = as_plain_text(request.GET) if request.GET else None
     filterset = ClaimFilter(data, queryset=listed_claims(), request=request)

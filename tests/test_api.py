@@ -510,6 +510,18 @@ def test_odd_but_harmless_input_gets_a_normal_page(catalogue, client, subtests):
             assert isinstance(results(client.get(CLAIMS, params)), list)
 
 
+def test_a_parameter_no_list_reads_may_come_twice(world, client, subtests):
+    """Unknown parameters are ignored (docs/api.md), repeated ones too: a
+    tracking tag given twice got 400 {"utm_source": ["Give this parameter
+    once."]} on every list."""
+    for path in LISTS:
+        with subtests.test(path=path):
+            response = client.get(path, {"utm_source": ["feed", "mail"]})
+            assert response.status_code == 200, response.content
+    made_twice = client.get(CLAIMS, {"made_after": ["2025-01-01", "2025-12-01"]})
+    assert made_twice.json() == {"made_after": ["Give this parameter once."]}
+
+
 def test_a_page_beyond_the_last_is_a_400_on_every_list(world, client):
     for path in LISTS:
         response = client.get(path, {"page": "999999"})
