@@ -32,7 +32,7 @@ from django_filters.views import FilterView
 from . import caching, charts, claimreview, permissions, services, timeline
 from .caching import cache_public_page
 from .capture import read_payload
-from .capture.extract import decode_markup
+from .capture.extract import MAX_MARKUP_BYTES, decode_markup
 from .filters import ClaimFilter, parameters_read_by, repeated_parameters
 from .forms import AsOfForm
 from .models import Capture, Claim, Rating, Source, VerdictChange, plain_text
@@ -384,14 +384,19 @@ def capture_raw(request, pk):
 
 
 def with_charset(chunks, content_type):
-    """Declare the charset the page was read with, as the text extraction did;
-    a browser left to guess would show UTF-8 pages as mojibake."""
-    first = next(chunks, b"")
-    encoding, _ = decode_markup(content_type, first[:CHARSET_SNIFF_BYTES])
-    return itertools.chain([first], chunks), f"{content_type}; charset={encoding}"
-
-
-CHARSET_SNIFF_BYTES = 64 * 1024
+    """Declare the charset the page was read with, as the text extraction did,
+    from the same bytes: a page that declares none is windows-1252 if any of
+    them is not UTF-8, which may be far into the page. A browser left to
+    guess would show UTF-8 pages as mojibake."""
+    head, size = [], 0
+    for chunk in chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size >= MAX_MARKUP_BYTES:
+            break
+    start = b"".join(head)
+    encoding, _ = decode_markup(content_type, start[:MAX_MARKUP_BYTES])
+    return itertools.chain([start], chunks), f"{content_type}; charset={encoding}"
 
 
 def plays_inline(content_type):

@@ -136,6 +136,24 @@ def test_page_declaring_no_charset_reads_as_a_browser_reads_it(archived, client)
     assert response["Content-Type"] == "text/html; charset=cp1252"
 
 
+def test_page_declaring_no_charset_plays_back_as_its_text_was_read(archived, client):
+    """Its first umlaut 88 kB in, past the 64 kB that playback looked at: the
+    text read "Grüße aus Köln" and the copy "Gr\ufffd\ufffde aus K\ufffdln"."""
+    style = "p{margin:0}" * 8000
+    body = f"<html><head><style>{style}</style></head><body><p>Grüße aus Köln</p>"
+    capture = archived(
+        Status.PUBLISHED,
+        body=body.encode("cp1252"),
+        headers=(("Content-Type", "text/html"),),
+    )
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
+
+    assert capture.text == "Grüße aus Köln"
+    assert response["Content-Type"] == "text/html; charset=cp1252"
+    assert b"".join(response.streaming_content) == body.encode("cp1252")
+
+
 def test_archived_file_that_is_not_a_page_is_a_download(archived, client):
     pdf_ish = b"%PDF-1.4 not really a pdf"
     capture = archived(
