@@ -413,6 +413,16 @@ class Source(models.Model):
         for name, value in reset.items():
             setattr(self, name, value)
 
+    def copy_failed(self):
+        """Whether no archived copy could be made of the URL it cites: it has
+        none, and its last capture failed for good (not a retry still due)."""
+        latest = self.latest_capture
+        return (
+            self.cited_capture_id is None
+            and latest is not None
+            and latest.state == Capture.State.FAILED
+        )
+
     def shares_stored_copies(self):
         """Whether one of its captures is stored with another source's copy,
         or another source's with one of its own: identical payloads are

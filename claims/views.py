@@ -43,8 +43,8 @@ from .sitemaps import SITEMAPS
 def reviewed_claims():
     """Public claims with everything a claim page or a ClaimReview shows."""
     sources = (
-        Source.objects.select_related("party", "cited_capture")
-        .defer(*ARCHIVE_TEXT_FIELDS)
+        Source.objects.select_related("party", "cited_capture", "latest_capture")
+        .defer(*ARCHIVE_TEXT_FIELDS, *LATEST_CAPTURE_FIELDS)
         .order_by("published_on", "id")
     )
     # Only the verdicts the public saw (Claim.public_history): a draft's notes
@@ -70,6 +70,12 @@ ARCHIVE_TEXT_FIELDS = [
     f"cited_capture__{field.name}"
     for field in Capture._meta.concrete_fields
     if field.name not in ("id", "fetch_started_at")
+]
+# Of its latest capture, only whether it failed (Source.copy_failed).
+LATEST_CAPTURE_FIELDS = [
+    f"latest_capture__{field.name}"
+    for field in Capture._meta.concrete_fields
+    if field.name not in ("id", "state")
 ]
 
 

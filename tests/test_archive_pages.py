@@ -242,6 +242,26 @@ def test_failed_or_unknown_captures_are_404(transactional_db, make_claim, client
         assert client.get(url).status_code == 404
 
 
+def test_claim_page_says_when_no_copy_could_be_made(
+    transactional_db, capture_settings, make_claim, client
+):
+    """A refused or oversized page is not "not yet available": the desk sees
+    the capture failed, tried again only by the next re-check or by hand."""
+    claim = make_claim(status=Status.PUBLISHED)
+    source = add_source(claim, url="http://192.168.1.1/intranet")
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert "Archived copy: not yet available." in html
+
+    services.run_capture(capture_id=source.captures.get().pk)
+
+    assert source.captures.get().state == Capture.State.FAILED
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert "not yet available" not in html
+    assert "No archived copy could be made." in html
+    german = client.get("/de" + claim.get_absolute_url()).content.decode()
+    assert "Es konnte keine archivierte Kopie erstellt werden." in german
+
+
 def test_playback_from_a_separate_origin(archived, client, settings):
     settings.ARCHIVE_PLAYBACK_ORIGIN = "http://archive.example"
     settings.ALLOWED_HOSTS = ["testserver", "archive.example"]

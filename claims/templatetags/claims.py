@@ -18,6 +18,7 @@ LIVE_STATUS = {
     "unchanged": ("live--unchanged", gettext_lazy("Unchanged since cited")),
 }
 GONE_WITHOUT_COPY = gettext_lazy("Offline, and no archived copy could be made")
+NO_COPY = gettext_lazy("No archived copy could be made.")
 
 
 @register.filter
@@ -49,6 +50,8 @@ def source_archive(source):
                 '<span class="live live--gone">{}</span>',
                 GONE_WITHOUT_COPY,
             )
+        if source.copy_failed():
+            return format_html('<span class="muted">{}</span>', NO_COPY)
         return format_html(
             '<span class="muted">{}</span>', _("Archived copy: not yet available.")
         )
