@@ -423,6 +423,19 @@ class Source(models.Model):
             and latest.state == Capture.State.FAILED
         )
 
+    def change_found(self):
+        """The re-check that found the live page changed since cited, which
+        shows how; None if the latest capture is not that one."""
+        latest = self.latest_capture
+        if (
+            self.live_status == self.LiveStatus.CHANGED
+            and latest is not None
+            and latest.state == Capture.State.SUCCEEDED
+            and latest.change == Capture.Change.CHANGED
+        ):
+            return latest
+        return None
+
     def shares_stored_copies(self):
         """Whether one of its captures is stored with another source's copy,
         or another source's with one of its own: identical payloads are

@@ -71,11 +71,12 @@ ARCHIVE_TEXT_FIELDS = [
     for field in Capture._meta.concrete_fields
     if field.name not in ("id", "fetch_started_at")
 ]
-# Of its latest capture, only whether it failed (Source.copy_failed).
+# Of its latest capture, only whether it failed (Source.copy_failed) or found
+# the page changed (Source.change_found).
 LATEST_CAPTURE_FIELDS = [
     f"latest_capture__{field.name}"
     for field in Capture._meta.concrete_fields
-    if field.name not in ("id", "state")
+    if field.name not in ("id", "state", "change")
 ]
 
 

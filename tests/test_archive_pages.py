@@ -357,6 +357,31 @@ def test_claim_page_shows_a_changed_or_offline_source(archived, client):
     assert "Changed since cited" in html
 
 
+def test_claim_page_links_a_changed_source_to_its_differences(
+    transactional_db, capture_settings, make_claim, client
+):
+    routes = {"/page": respond(b"<p>Die Zahl war 12.</p>", headers=HTML)}
+    with Server(routes) as server:
+        claim = make_claim(status=Status.PUBLISHED)
+        source = add_source(claim, url=server.url("/page"))
+        services.run_capture(capture_id=source.captures.get().pk)
+        routes["/page"] = respond(b"<p>Die Zahl war 21.</p>", headers=HTML)
+        recheck = source.request_capture(Capture.Kind.RECHECK)
+        services.run_capture(capture_id=recheck.pk)
+
+    html = client.get(claim.get_absolute_url()).content.decode()
+    changed = re.search(r'live--changed"><a href="([^"]+)">Changed since cited', html)
+    assert changed, html
+    assert changed[1] == recheck.get_absolute_url()
+    page = client.get(changed[1]).content.decode()
+    assert "Changes since the page was cited" in page
+    assert "-Die Zahl war 12." in page
+    assert "+Die Zahl war 21." in page
+    german_link = f'<a href="/de{changed[1]}">Seit der Zitierung geändert</a>'
+    german = client.get("/de" + claim.get_absolute_url()).content.decode()
+    assert german_link in german
+
+
 def test_archived_copy_page_says_whether_the_page_changed_since_the_previous_capture(
     transactional_db, capture_settings, make_claim, client
 ):

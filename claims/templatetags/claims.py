@@ -64,4 +64,6 @@ def source_archive(source):
     if source.live_status not in LIVE_STATUS:
         return link
     css, label = LIVE_STATUS[source.live_status]
+    if change := source.change_found():  # its page shows the differences
+        label = format_html('<a href="{}">{}</a>', change.get_absolute_url(), label)
     return format_html('{} <span class="live {}">{}</span>', link, css, label)
