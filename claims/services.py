@@ -493,7 +493,10 @@ def text_diff(old: Capture, new: Capture) -> str:
 def update_source_after(capture: Capture, source: Source) -> None:
     changes = {"live_checked_at": timezone.now()}
     if capture.change == Capture.Change.FIRST:
+        # The live page is the copy as cited now, however it was before (a
+        # 404 when first cited marked it offline).
         changes["cited_capture"] = capture
+        changes["live_status"] = Source.LiveStatus.UNCHECKED
     elif capture.change:
         changes["live_status"] = capture.change
     Source.objects.filter(pk=source.pk).update(**changes)

@@ -455,3 +455,29 @@ def test_deleting_a_claim_deletes_the_copies_its_sources_share(
         delete_through_the_admin(claim, superuser)
 
     assert not Capture.objects.exists()
+
+
+def test_a_page_archived_after_being_offline_is_no_longer_offline(
+    transactional_db, capture_settings, make_claim, client
+):
+    """Cited before the site put it up (or while it was down): once the page
+    is archived, it is the copy as cited, and the live page is not offline."""
+    routes = {"/later": respond(b"", status=404)}
+    with Server(routes) as server:
+        claim = make_claim(status=Status.PUBLISHED)
+        source = add_source(claim, url=server.url("/later"))
+        services.run_capture(capture_id=source.captures.get().pk)
+        html = client.get(claim.get_absolute_url()).content.decode()
+        assert "Offline, and no archived copy could be made" in html
+
+        routes["/later"] = respond(HOSTILE, headers=HTML)
+        retry = source.request_capture(Capture.Kind.MANUAL)
+        services.run_capture(capture_id=retry.pk)
+
+    html = client.get(claim.get_absolute_url()).content.decode()
+    assert f'<a href="{retry.get_absolute_url()}">Archived copy (' in html
+    assert "Offline" not in html
+    source.refresh_from_db()
+    assert source.live_status == Source.LiveStatus.UNCHECKED
+    api = client.get(f"/api/claims/{claim.slug}/").json()
+    assert api["sources"][0]["live_status"] == "unchecked"
