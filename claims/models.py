@@ -650,6 +650,12 @@ class Capture(models.Model):
         return reverse("claims:capture_detail", kwargs={"pk": self.pk})
 
     @property
+    def of_a_replaced_link(self):
+        """Whether its source has since been changed to cite another URL
+        (Source.forget_archive_state): this is no longer the copy it cites."""
+        return self.source is not None and self.url != self.source.url
+
+    @property
     def payload_capture(self):
         """The capture whose WARC holds this capture's payload."""
         return self.revisit_of or self

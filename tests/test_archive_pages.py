@@ -481,3 +481,24 @@ def test_a_page_archived_after_being_offline_is_no_longer_offline(
     assert source.live_status == Source.LiveStatus.UNCHECKED
     api = client.get(f"/api/claims/{claim.slug}/").json()
     assert api["sources"][0]["live_status"] == "unchecked"
+
+
+def test_a_copy_of_a_corrected_link_says_it_is_no_longer_cited(
+    transactional_db, capture_settings, make_claim, client
+):
+    with Server({"/typo": respond(HOSTILE, headers=HTML)}) as server:
+        claim = make_claim(status=Status.PUBLISHED)
+        source = add_source(claim, url=server.url("/typo"))
+        old_copy = source.captures.get()
+        services.run_capture(capture_id=old_copy.pk)
+    notice = "The claim now cites another link for this source"
+    assert notice not in client.get(old_copy.get_absolute_url()).content.decode()
+
+    source = Source.objects.get(pk=source.pk)
+    source.url = "https://example.org/the-right-article"
+    source.save()
+
+    page = client.get(old_copy.get_absolute_url()).content.decode()
+    assert notice in page
+    german = client.get("/de" + old_copy.get_absolute_url()).content.decode()
+    assert "zitiert für diese Quelle inzwischen einen anderen Link" in german
