@@ -4,12 +4,18 @@ import os
 from celery import Celery
 from celery.signals import celeryd_init, setup_logging, task_postrun, task_prerun
 from django_structlog.celery.steps import DjangoStructLogInitStep
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
 # Django's system checks run with `manage.py check` and in the web process;
 # in a worker they would import the whole URLconf (about 10 MiB per child).
 os.environ.setdefault("CELERY_SKIP_CHECKS", "true")
 
+# kombu's Redis transport, surviving a restart of Redis (factcheck/broker.py),
+# for redis:// and rediss:// alike.
+TRANSPORT_ALIASES.update(
+    redis="factcheck.broker:Transport", rediss="factcheck.broker:Transport"
+)
 app = Celery("factcheck")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,21 +1,26 @@
-"""Faults: a worker killed mid-capture, and a broker down when a source is saved
-or a party renamed.
+"""Faults: a worker killed mid-capture, a broker down when a source is saved
+or a party renamed, and a broker restarted under a running worker.
 
 These run real `celery worker` processes against the test database and Redis.
 """
 
+import contextlib
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
-from claims import search, services
+from claims import search, services, tasks
 from claims.models import Capture, Claim, Source
 from factcheck.celery import app
 from tests.capture_servers import Server, drip, respond
@@ -231,6 +236,97 @@ def test_party_renamed_while_the_broker_is_down_is_searchable_at_once(
     assert "Broker unreachable; 1 claims searchable at once." in renamed.stderr
     found = Claim.objects.filter(search.matches("Verteidigungsministerium"))
     assert list(found.values_list("pk", flat=True)) == [claim.pk]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OwnRedis:
+    """A redis-server of this test's own, to stop and start again."""
+
+    def __init__(self, tmp_path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.folder = tmp_path
+
+    def start(self):
+        subprocess.run(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+            + ["--daemonize", "yes"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(self.answers, timeout=10)
+
+    def answers(self):
+        try:
+            return self.client().ping()
+        except redis.ConnectionError:
+            return False
+
+    def stop(self):
+        # Without a save: what the broker held is gone, as after a crash.
+        with contextlib.suppress(redis.ConnectionError):
+            self.client().shutdown(nosave=True)
+
+    def client(self):
+        return redis.Redis.from_url(self.url, socket_connect_timeout=1)
+
+
+def queue_on(broker_url, capture):
+    with app.connection_for_write(broker_url) as connection:
+        tasks.capture_source.apply_async((capture.pk,), connection=connection)
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+def test_worker_reconnects_when_redis_restarts_during_a_capture(
+    transactional_db, make_claim, tmp_path
+):
+    broker = OwnRedis(tmp_path)
+    broker.start()
+    fetching = threading.Event()
+
+    def slow(handler):
+        fetching.set()
+        drip(0.01, length=400)(handler)
+
+    routes = {"/slow": slow, "/quick": respond(PAGE)}
+    with Server(routes) as server:
+        # A free slot: the worker is waiting on Redis for more work (BRPOP)
+        # when the connection drops.
+        worker = start_worker(
+            tmp_path, "survivor", "--concurrency=2", REDIS_URL=broker.url
+        )
+        try:
+            claim = make_claim()
+            first = add_source(claim, url=server.url("/slow")).captures.get()
+            queue_on(broker.url, first)
+            wait_for(fetching.is_set, timeout=30)
+            broker.stop()
+            time.sleep(1)
+            broker.start()
+            wait_for(
+                lambda: Capture.objects.get(pk=first.pk).state == "succeeded",
+                timeout=30,
+            )
+            time.sleep(3)  # the worker reconnects, or stops
+            log = (tmp_path / "survivor.log").read_text()
+            assert worker.poll() is None, log
+            assert "Unrecoverable error" not in log
+
+            quick = add_source(claim, url=server.url("/quick")).captures.get()
+            queue_on(broker.url, quick)
+            wait_for(
+                lambda: Capture.objects.get(pk=quick.pk).state == "succeeded",
+                timeout=30,
+            )
+        finally:
+            stop(worker)
+            broker.stop()
 
 
 def test_beat_schedule_names_real_tasks():
