@@ -329,6 +329,40 @@ def test_worker_reconnects_when_redis_restarts_during_a_capture(
             broker.stop()
 
 
+def test_capture_whose_database_connection_is_cut_is_retried_at_once(
+    transactional_db, make_claim, tmp_path
+):
+    """As when PostgreSQL restarts while a worker fetches a page: the worker's
+    connection is terminated under it."""
+    fetches = []
+
+    def slow_then_fast(handler):
+        fetches.append(time.monotonic())
+        route = drip(0.01, length=300) if len(fetches) == 1 else respond(PAGE)
+        route(handler)
+
+    with Server({"/report": slow_then_fast}) as server:
+        # No beat: the sweep must not be what rescues the job.
+        worker = start_worker(tmp_path, "cut", CAPTURE_RETRY_BASE="0.5")
+        try:
+            capture = add_source(make_claim(), url=server.url("/report")).captures.get()
+            wait_for(lambda: fetches, timeout=30)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            wait_for(
+                lambda: Capture.objects.get(pk=capture.pk).state == "succeeded",
+                timeout=30,
+            )
+        finally:
+            stop(worker)
+    capture.refresh_from_db()
+    assert capture.attempts == 2
+    assert len(fetches) == 2
+
+
 def test_beat_schedule_names_real_tasks():
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
