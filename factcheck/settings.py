@@ -240,6 +240,10 @@ if REDIS_URL:
             "BACKEND": "factcheck.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # A Redis that stops answering costs every cache call this long
+            # before the page is rendered uncached; redis-py's own 5 s made
+            # the list page, five calls, take 25 s.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
     }
 else:

@@ -2,11 +2,17 @@
 
 import contextlib
 import os
+import shutil
+import signal
+import socket
+import subprocess
 import threading
 import time
 
 import psycopg
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +20,7 @@ from django.urls import reverse
 
 from claims import caching, services
 from claims.models import Claim
-from tests.conftest import add_source
+from tests.conftest import add_source, wait_for
 
 Status = Claim.Status
 
@@ -319,6 +325,52 @@ def test_pages_and_edits_work_while_the_cache_is_down(
     assert (
         f"Cache unreachable; serving {claim.get_absolute_url()} uncached." in warnings
     )
+
+
+@pytest.fixture
+def silent_redis(tmp_path):
+    """A redis-server of this test's own that stops answering (SIGSTOP), as
+    an overloaded or cut-off Redis does."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for(lambda: answers(url), timeout=10)
+        server.send_signal(signal.SIGSTOP)
+        yield url
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def answers(url):
+    with contextlib.suppress(redis.ConnectionError):
+        return redis.Redis.from_url(url).ping()
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis cache's settings")
+def test_pages_are_served_soon_while_redis_does_not_answer(
+    public_cache, make_claim, client, silent_redis
+):
+    make_claim(status=Status.PUBLISHED, sources=2)
+    public_cache.CACHES = {
+        "default": {**public_cache.CACHES["default"], "LOCATION": silent_redis}
+    }
+
+    started = time.monotonic()
+    response = client.get("/")
+    took = time.monotonic() - started
+
+    assert response.status_code == 200
+    assert took < 10
 
 
 def test_cached_pages_carry_the_headers_of_a_fresh_page(
