@@ -194,31 +194,28 @@ def test_a_verdict_given_in_review_is_dated_when_readers_first_saw_it(
     assert first.verdict_at == first.verdict_changes.last().published_at
 
 
-def test_migration_dates_a_verdict_given_in_review_by_its_publication(
-    make_claim, rating
-):
+def published_with(make_claim, rating, *, published, given, made_public):
+    """A claim first published on day `published`, whose verdict in force was
+    given on day `given` and made public on day `made_public`."""
     claim = make_claim(status=Status.DRAFT)
     Claim.objects.filter(pk=claim.pk).update(
-        status=Status.PUBLISHED, published_at=at(5), verdict_at=at(1)
+        status=Status.PUBLISHED, published_at=at(published), verdict_at=at(given)
     )
     VerdictChange.objects.create(
         claim=claim,
         rating=rating("true"),
         note="n",
-        changed_at=at(1),
-        published_at=at(5),
+        changed_at=at(given),
+        published_at=at(made_public),
     )
-    later = make_claim(status=Status.DRAFT)
-    Claim.objects.filter(pk=later.pk).update(
-        status=Status.PUBLISHED, published_at=at(0), verdict_at=at(3)
-    )
-    VerdictChange.objects.create(
-        claim=later,
-        rating=rating("true"),
-        note="n",
-        changed_at=at(3),
-        published_at=at(3),
-    )
+    return claim
+
+
+def test_migration_dates_a_verdict_given_in_review_by_its_publication(
+    make_claim, rating
+):
+    claim = published_with(make_claim, rating, published=5, given=1, made_public=5)
+    later = published_with(make_claim, rating, published=0, given=3, made_public=3)
 
     migration = importlib.import_module("claims.migrations.0014_verdict_at_when_public")
     migration.date_verdicts_when_public(apps, None)
