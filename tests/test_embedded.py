@@ -144,7 +144,7 @@ def test_make_run_keeps_its_files_in_var_dir(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"mkdir -p {var_dir}/broker {var_dir}/broker-control" in result.stdout
     assert f"--schedule {var_dir}/celerybeat-schedule" in result.stdout
-    assert f"tee {var_dir}/demo-logins.txt" in result.stdout
+    assert f"loaddemo > {var_dir}/demo-logins.txt" in result.stdout
     assert " var/" not in result.stdout
 
 
