@@ -3,6 +3,8 @@ Who may do what. The admin, the review queue and the services all ask here,
 so a rule is enforced on the server whatever the entry point.
 """
 
+from django.contrib.auth.models import AnonymousUser
+
 from .models import Claim
 
 EDIT = "claims.change_claim"
@@ -70,3 +72,8 @@ def can_view_capture(user, capture):
     if source is not None and source.claim.is_public:
         return True
     return user.is_active and user.has_perm("claims.view_source")
+
+
+def is_public_capture(capture):
+    """Whether anyone, logged in or not, may see the archived copy."""
+    return can_view_capture(AnonymousUser(), capture)

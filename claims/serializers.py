@@ -1,6 +1,5 @@
 """What the public API says about each object: only what the public pages show."""
 
-from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -250,7 +249,7 @@ class OriginalCaptureField(serializers.Field):
     archive page."""
 
     def to_representation(self, original):
-        if permissions.can_view_capture(AnonymousUser(), original):
+        if permissions.is_public_capture(original):
             return original.pk
         return None
 

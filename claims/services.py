@@ -310,8 +310,9 @@ def fetch_and_record(capture: Capture, max_attempts: int) -> Capture:
         failure = CaptureError(f"Internal error: {error}", transient=True)
         # PostgreSQL restarted meanwhile: record the failure on a new
         # connection, or the job stays running until its lease runs out.
-        if not transaction.get_connection().in_atomic_block:
-            transaction.get_connection().close_if_unusable_or_obsolete()
+        database = transaction.get_connection()
+        if not database.in_atomic_block:
+            database.close_if_unusable_or_obsolete()
         capture.refresh_from_db()
         record_failure(capture, failure, max_attempts)
         raise

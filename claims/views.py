@@ -4,7 +4,6 @@ import itertools
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.contrib.sitemaps import views as sitemap_views
 from django.core import signing
 from django.core.exceptions import TooManyFieldsSent
@@ -319,13 +318,9 @@ def playback_url(capture):
     origin = settings.ARCHIVE_PLAYBACK_ORIGIN
     if not origin:
         return url
-    if not is_public_copy(capture):
+    if not permissions.is_public_capture(capture):
         url += "?" + urlencode({"grant": playback_grants().sign(str(capture.pk))})
     return origin + url
-
-
-def is_public_copy(capture):
-    return permissions.can_view_capture(AnonymousUser(), capture)
 
 
 def granted(grant, pk):
@@ -381,7 +376,7 @@ def capture_raw(request, pk):
     response.headers["Referrer-Policy"] = "no-referrer"
     # A copy for the desk is not kept: the browser would show it again after
     # its grant expired, or to whoever uses that browser next.
-    keep = "max-age=3600" if is_public_copy(capture) else "no-store"
+    keep = "max-age=3600" if permissions.is_public_capture(capture) else "no-store"
     response.headers["Cache-Control"] = f"private, {keep}"
     if not plays_inline(content_type):
         response.headers["Content-Disposition"] = (
