@@ -1,6 +1,7 @@
 import csv
 import datetime
 import itertools
+import logging
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -37,6 +38,8 @@ from .forms import AsOfForm
 from .models import Capture, Claim, Rating, Source, VerdictChange, plain_text
 from .paginators import CappedPaginator, RememberedCountPaginator
 from .sitemaps import SITEMAPS
+
+logger = logging.getLogger(__name__)
 
 
 def reviewed_claims():
@@ -333,10 +336,38 @@ def granted(grant, pk):
     return value == str(pk)
 
 
+def open_warc(capture):
+    """The stored WARC file of `capture`, or None if storage has lost it (a file
+    deleted by hand, a disk not mounted): the row alone cannot play it back."""
+    try:
+        return capture.warc.open("rb")
+    except (FileNotFoundError, ValueError):  # ValueError: the row names no file
+        logger.error(
+            "The WARC file of capture %s is missing from storage: %r",
+            capture.pk,
+            capture.warc.name,
+        )
+        return None
+
+
+def warc_missing(request, capture):
+    """A 404, not a 500: the copy's record is kept, its file is not there.
+    Not 410, which says "for good": a restore from backup brings it back,
+    so nothing may keep this answer either."""
+    response = render(
+        request, "claims/capture_missing.html", {"capture": capture}, status=404
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def capture_warc(request, pk):
     capture = get_capture(request, pk)
+    stored = open_warc(capture)
+    if stored is None:
+        return warc_missing(request, capture)
     response = FileResponse(
-        capture.warc.open("rb"),
+        stored,
         as_attachment=True,
         filename=f"capture-{capture.pk}.warc.gz",
         content_type="application/warc",
@@ -358,7 +389,12 @@ def capture_raw(request, pk):
     origin = settings.ARCHIVE_PLAYBACK_ORIGIN
     if origin and request.build_absolute_uri("/").rstrip("/") != origin:
         return redirect(origin + request.get_full_path())
-    stored = capture.payload_capture.warc.open("rb")
+    stored = open_warc(capture.payload_capture)
+    if stored is None:
+        response = warc_missing(request, capture)
+        # It shows in the archive page's frame, as the copy would.
+        response.headers["Content-Security-Policy"] = PLAYBACK_POLICY + frame_ancestor()
+        return response
     headers, chunks = read_payload(stored)
     content_type = capture.content_type
     if not plays_inline(content_type):

@@ -502,3 +502,47 @@ def test_a_copy_of_a_corrected_link_says_it_is_no_longer_cited(
     assert notice in page
     german = client.get("/de" + old_copy.get_absolute_url()).content.decode()
     assert "zitiert für diese Quelle inzwischen einen anderen Link" in german
+
+
+def test_a_copy_whose_warc_file_is_lost_says_so(archived, client, caplog):
+    """The row is there, its file is not (deleted by hand, a disk not mounted):
+    the WARC download and the archived page were a 500 (FileNotFoundError)."""
+    capture = archived(Status.PUBLISHED)
+    stored = capture.warc.name
+    capture.warc.storage.delete(stored)
+    warc_url = reverse("claims:capture_warc", kwargs={"pk": capture.pk})
+    raw_url = reverse("claims:capture_raw", kwargs={"pk": capture.pk})
+    client.raise_request_exception = False
+
+    for url in (warc_url, raw_url, "/de" + warc_url):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "no-store" in response["Cache-Control"]
+        page = response.content.decode()
+        if url.startswith("/de/"):
+            assert "Die gespeicherte Datei dieser archivierten Kopie fehlt" in page
+        else:
+            assert "The stored file of this archived copy is missing" in page
+            assert capture.get_absolute_url() in page
+    assert client.get(raw_url)["Content-Security-Policy"].startswith("sandbox")
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 4
+    assert all(str(capture.pk) in r.getMessage() for r in errors)
+    assert all(stored in r.getMessage() for r in errors)
+    assert client.get(capture.get_absolute_url()).status_code == 200
+    assert client.get(capture.source.claim.get_absolute_url()).status_code == 200
+
+
+def test_a_copy_whose_originals_warc_file_is_lost_says_so(archived, client, caplog):
+    first = archived(Status.PUBLISHED, path="/a")
+    second = archived(Status.PUBLISHED, path="/b", claim=first.source.claim)
+    first.warc.storage.delete(first.warc.name)
+    client.raise_request_exception = False
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": second.pk}))
+
+    assert response.status_code == 404
+    [error] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert f"capture {first.pk}" in error.getMessage()
+    assert first.warc.name in error.getMessage()
+
