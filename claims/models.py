@@ -665,7 +665,23 @@ class Capture(models.Model):
         """The archived file's name for downloading, with the extension of its
         type (capture-7.pdf): it is served without its type, as a download."""
         mime = self.content_type.split(";")[0].strip().lower()
-        return f"capture-{self.pk}{mimetypes.guess_extension(mime) or ''}"
+        extension = FILE_EXTENSIONS.get(mime) or mimetypes.guess_extension(mime)
+        return f"capture-{self.pk}{extension or ''}"
+
+
+# Types whose extension Python's mimetypes picks badly: the first it knows,
+# not the usual one (application/xml gives .xsl, an XSLT style sheet), or none.
+FILE_EXTENSIONS = {
+    "application/xml": ".xml",
+    "text/xml": ".xml",
+    "application/rss+xml": ".rss",
+    "application/atom+xml": ".atom",
+    "application/json": ".json",
+    "application/pdf": ".pdf",
+    "text/csv": ".csv",
+    "image/jpeg": ".jpg",
+    "image/svg+xml": ".svg",
+}
 
 
 class ClaimInReview(Claim):

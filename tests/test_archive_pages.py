@@ -546,3 +546,23 @@ def test_a_copy_whose_originals_warc_file_is_lost_says_so(archived, client, capl
     assert f"capture {first.pk}" in error.getMessage()
     assert first.warc.name in error.getMessage()
 
+
+@pytest.mark.parametrize(
+    "content_type, extension",
+    [
+        ("application/xml", ".xml"),  # mimetypes says .xsl
+        ("application/rss+xml; charset=utf-8", ".rss"),  # mimetypes knows none
+        ("application/pdf", ".pdf"),
+    ],
+)
+def test_a_downloaded_file_is_named_after_its_usual_extension(
+    archived, client, content_type, extension
+):
+    capture = archived(
+        Status.PUBLISHED, body=b"<a/>", headers=(("Content-Type", content_type),)
+    )
+
+    response = client.get(reverse("claims:capture_raw", kwargs={"pk": capture.pk}))
+
+    disposition = f'attachment; filename="capture-{capture.pk}{extension}"'
+    assert response["Content-Disposition"] == disposition
