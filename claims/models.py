@@ -1,3 +1,4 @@
+import datetime
 import mimetypes
 import re
 
@@ -660,6 +661,21 @@ class Capture(models.Model):
         """The capture whose WARC holds this capture's payload."""
         return self.revisit_of or self
 
+    def diff_compared(self):
+        """The stored diff as (cited at, live at, its hunks). Its first two
+        lines name the copies in English (services.text_diff), and the page
+        says them in the reader's language; None for a diff without them."""
+        header = DIFF_HEADER.match(self.diff)
+        if not header:
+            return None
+        cited, live = (
+            datetime.datetime.strptime(moment, "%Y-%m-%d %H:%M").replace(
+                tzinfo=datetime.UTC
+            )
+            for moment in header.groups()
+        )
+        return cited, live, self.diff[header.end() :]
+
     @property
     def file_name(self):
         """The archived file's name for downloading, with the extension of its
@@ -668,6 +684,11 @@ class Capture(models.Model):
         extension = FILE_EXTENSIONS.get(mime) or mimetypes.guess_extension(mime)
         return f"capture-{self.pk}{extension or ''}"
 
+
+DIFF_HEADER = re.compile(
+    r"--- as cited, (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\n"
+    r"\+\+\+ live, (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\n"
+)
 
 # Types whose extension Python's mimetypes picks badly: the first it knows,
 # not the usual one (application/xml gives .xsl, an XSLT style sheet), or none.

@@ -380,6 +380,13 @@ def test_claim_page_links_a_changed_source_to_its_differences(
     german_link = f'<a href="/de{changed[1]}">Seit der Zitierung geändert</a>'
     german = client.get("/de" + claim.get_absolute_url()).content.decode()
     assert german_link in german
+    # The diff's header too: it named the copies in English on /de/.
+    german_page = client.get("/de" + changed[1]).content.decode()
+    assert re.search(r"--- wie zitiert, \d+\. \w+ 20\d\d \d\d:\d\d\n", german_page)
+    assert re.search(r"\+\+\+ Live-Seite, \d+\. \w+ 20\d\d \d\d:\d\d\n", german_page)
+    assert "as cited" not in german_page
+    assert "+Die Zahl war 21." in german_page
+    assert re.search(r"--- as cited, \w+\.? \d+, 20\d\d", page), page
 
 
 def test_archived_copy_page_says_whether_the_page_changed_since_the_previous_capture(
