@@ -1,8 +1,11 @@
+import contextlib
 import datetime
 import importlib
 import ipaddress
 import itertools
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -10,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
@@ -278,6 +282,34 @@ def wait_for(condition, timeout=20.0, interval=0.05):
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s: {condition.__doc__}")
+
+
+@pytest.fixture
+def silent_redis(tmp_path):
+    """A redis-server of this test's own that stops answering (SIGSTOP), as
+    an overloaded or cut-off Redis does."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        wait_for(lambda: answers(url), timeout=10)
+        server.send_signal(signal.SIGSTOP)
+        yield url
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def answers(url):
+    with contextlib.suppress(redis.ConnectionError):
+        return redis.Redis.from_url(url).ping()
 
 
 # A real browser: Debian's Chromium driven by Playwright, with no network.

@@ -3,15 +3,11 @@
 import contextlib
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import threading
 import time
 
 import psycopg
 import pytest
-import redis
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -20,7 +16,7 @@ from django.urls import reverse
 
 from claims import caching, services
 from claims.models import Claim
-from tests.conftest import add_source, wait_for
+from tests.conftest import add_source
 
 Status = Claim.Status
 
@@ -325,34 +321,6 @@ def test_pages_and_edits_work_while_the_cache_is_down(
     assert (
         f"Cache unreachable; serving {claim.get_absolute_url()} uncached." in warnings
     )
-
-
-@pytest.fixture
-def silent_redis(tmp_path):
-    """A redis-server of this test's own that stops answering (SIGSTOP), as
-    an overloaded or cut-off Redis does."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        wait_for(lambda: answers(url), timeout=10)
-        server.send_signal(signal.SIGSTOP)
-        yield url
-    finally:
-        server.send_signal(signal.SIGCONT)
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def answers(url):
-    with contextlib.suppress(redis.ConnectionError):
-        return redis.Redis.from_url(url).ping()
 
 
 @pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")

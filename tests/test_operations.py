@@ -3,6 +3,7 @@
 import datetime
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -82,6 +83,24 @@ def test_healthz_is_503_when_redis_is_down(db, client, settings):
     assert body["status"] == "down"
     assert body["redis"] == {"ok": False, "error": "ConnectionError"}
     assert body["database"]["ok"] is True
+
+
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs redis-server")
+def test_healthz_says_soon_that_a_silent_redis_is_down(
+    db, client, settings, silent_redis
+):
+    """A load balancer's probe gives up after a few seconds: a Redis that
+    stops answering must show as down, not as a probe that timed out."""
+    beat_and_worker()
+    settings.REDIS_URL = silent_redis
+
+    started = time.monotonic()
+    response = client.get("/healthz")
+    took = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert response.json()["redis"] == {"ok": False, "error": "TimeoutError"}
+    assert took < 2
 
 
 def test_healthz_never_seen_is_down(db, client):
