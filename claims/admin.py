@@ -29,11 +29,53 @@ from .models import (
 from .paginators import EstimatedCountPaginator
 from .templatetags.claims import GONE_WITHOUT_COPY, LIVE_STATUS
 
-# Django 6.1's own German catalogue lacks these two, which every desk page
-# shows; marked here so that `make messages` keeps their German in ours.
+# Django 6.1's own German catalogues lack these, which the desk's pages show
+# (the actions, every select, the filters, search, pagination, delete
+# confirmations, the user's password forms); marked here so that
+# `make messages` keeps their German in ours.
 DJANGO_MESSAGES_MISSING_IN_GERMAN = [
     gettext_noop("Run"),
     gettext_noop("- Select an option -"),
+    gettext_noop("Haitian Creole"),
+    gettext_noop(
+        "After you’ve created a user, you’ll be able to edit more user options."
+    ),
+    gettext_noop("Disable password-based authentication"),
+    gettext_noop("Enable password-based authentication"),
+    gettext_noop(
+        "This action will <strong>enable</strong> password-based authentication for this user."  # noqa: E501
+    ),
+    gettext_noop("Filter by %(field_name)s"),
+    gettext_noop(
+        "Deleting the %(object_name)s “%(escaped_object)s” would result in deleting related objects, but your account doesn't have permission to delete the following types of objects:"  # noqa: E501
+    ),
+    gettext_noop(
+        "Deleting the %(object_name)s “%(escaped_object)s” would require deleting the following protected related objects:"  # noqa: E501
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the %(object_name)s “%(escaped_object)s”? All of the following related items will be deleted:"  # noqa: E501
+    ),
+    gettext_noop("Pagination %(name)s"),
+    gettext_noop("Pagination %(name)s entries"),
+    gettext_noop("Search %(name)s"),
+    gettext_noop("Logout"),
+    gettext_noop("Reset password"),
+    gettext_noop("Set password"),
+    gettext_noop("Set password: %s"),
+    gettext_noop(
+        "Whether the user will be able to authenticate using a password or not. If disabled, they may still be able to authenticate using other backends, such as Single Sign-On or LDAP."  # noqa: E501
+    ),
+    gettext_noop("Password-based authentication"),
+    gettext_noop("Enabled"),
+    gettext_noop("Disabled"),
+    gettext_noop(
+        "Raw passwords are not stored, so there is no way to see the user’s password."
+    ),
+    gettext_noop(
+        "Enable password-based authentication for this user by setting a password."
+    ),
+    gettext_noop("Password-based authentication was disabled."),
+    gettext_noop("Conflicting form data submitted. Please try again."),
 ]
 
 

@@ -213,3 +213,20 @@ def test_every_marked_message_is_in_the_german_catalogue():
     assert not missing, "translate these (`make messages` adds them):\n" + "\n".join(
         missing
     )
+
+
+def test_the_german_desk_has_no_english_left_from_django_6(make_claim, editor_client):
+    """More of Django 6's new messages that its German catalogues lack: the
+    search box's and pagination's labels, the filters', the delete
+    confirmation and the calendar's labels (seen walking /de/admin/)."""
+    claim = make_claim()
+    listing = editor_client.get("/de/admin/claims/claim/").content.decode()
+    delete = editor_client.get(f"/de/admin/claims/claim/{claim.pk}/delete/")
+    script = editor_client.get("/de/admin/jsi18n/").content.decode()
+
+    assert "Search Behauptungen" not in listing
+    assert "Behauptungen durchsuchen" in listing
+    assert "Seitennavigation Behauptungen" in listing
+    assert "Sind Sie sicher" in delete.content.decode() or delete.status_code == 403
+    assert "Heute (%(date)s)" in script
+    assert "%(day)s. %(month)s %(year)s" in script
