@@ -25,10 +25,12 @@ def env(name, default=""):
 
 
 def envbool(name, default):
+    """An empty value is refused, not read as false: `SECURE_SSL_REDIRECT=`
+    left in an env file turned the redirect off without a word."""
     value = env(name, default).strip().lower()
     if value in ("1", "true", "yes", "on"):
         return True
-    if value in ("0", "false", "no", "off", ""):
+    if value in ("0", "false", "no", "off"):
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 

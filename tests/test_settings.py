@@ -60,6 +60,11 @@ def test_urls_switch_to_postgres_and_redis():
     ("env", "message"),
     [
         ({"DEBUG": "maybe"}, "DEBUG must be true or false, not 'maybe'"),
+        # An empty value had read as false: the redirect and HSTS turned off.
+        (
+            {"SECURE_SSL_REDIRECT": ""},
+            "SECURE_SSL_REDIRECT must be true or false, not ''",
+        ),
         ({"CONN_MAX_AGE": "forever"}, "CONN_MAX_AGE must be an integer"),
         (
             {"DATABASE_URL": "mysql://u@h/db"},
