@@ -77,6 +77,19 @@ def test_archived_copy_page_shows_the_evidence(archived, client):
     assert " sandbox " in html  # the iframe carries the sandbox attribute too
 
 
+def test_archived_copy_page_says_the_cited_claims_language(archived, client):
+    """The German statement on the English page had no lang: screen readers
+    read it with English sounds (axe-core's audit of the page)."""
+    capture = archived(Status.PUBLISHED)
+    claim = capture.source.claim
+
+    html = client.get(capture.get_absolute_url()).content.decode()
+
+    assert f'<a href="{claim.get_absolute_url()}" lang="de">' in html
+    # axe-core: an aria-label on a plain span is not read out; a group's is.
+    assert '<span class="language-switch" role="group" aria-label="Language">' in html
+
+
 def test_warc_download_is_the_stored_file(archived, client):
     capture = archived(Status.PUBLISHED)
 
