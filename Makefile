@@ -41,8 +41,10 @@ setup: $(VENV)/.runtime
 run: setup
 	@# The admin's password: readable by this user only, whatever the umask.
 	@# Not piped through tee, whose exit status would hide a failed loaddemo.
+	@# At WARNING, as the worker and server below: not a line per queued capture.
 	@rm -f $(VAR_DIR)/demo-logins.txt; umask 077; \
-	$(PY) manage.py loaddemo > $(VAR_DIR)/demo-logins.txt; loaded=$$?; \
+	LOG_LEVEL=$${LOG_LEVEL:-WARNING} $(PY) manage.py loaddemo > $(VAR_DIR)/demo-logins.txt; \
+	loaded=$$?; \
 	cat $(VAR_DIR)/demo-logins.txt; exit $$loaded
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: /admin/, logins kept in $(VAR_DIR)/demo-logins.txt)"
 	@echo "Logging warnings and errors only; LOG_LEVEL=INFO make run shows every request and task."

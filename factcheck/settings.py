@@ -515,6 +515,9 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "factcheck.client_ip.client_ip"
+# Not its banner at every start of every command (`make run` printed it
+# three times); lockouts are still logged, with the username and address.
+AXES_VERBOSE = False
 
 # Backups (django-dbbackup): `manage.py backup` / `manage.py restore`.
 DBBACKUP_CLEANUP_KEEP = envint("BACKUP_KEEP", 10)

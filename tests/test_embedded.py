@@ -179,6 +179,8 @@ def make_run(venv, var_dir):
     return subprocess.run(
         ["make", "--no-print-directory", "run", f"VENV={venv}", f"VAR_DIR={var_dir}"],
         cwd=ROOT,
+        # As a newcomer runs it: make run's own default log level.
+        env={name: value for name, value in os.environ.items() if name != "LOG_LEVEL"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -193,7 +195,9 @@ def test_make_run_keeps_the_demo_logins_and_its_data_private(tmp_path):
     the desk on 127.0.0.1. Python, Celery and the server are stand-ins here
     that print a login and exit."""
     venv = stand_in_venv(
-        tmp_path, python="[ \"$2\" = loaddemo ] && echo '  admin     s3cret'\nexit 0"
+        tmp_path,
+        python="[ \"$2\" = loaddemo ] && echo '  admin     s3cret'"
+        ' && echo "loaddemo logs at $LOG_LEVEL" >&2\nexit 0',
     )
     var_dir = tmp_path / "var"
     var_dir.mkdir(mode=0o755)
@@ -208,6 +212,9 @@ def test_make_run_keeps_the_demo_logins_and_its_data_private(tmp_path):
     assert logins.read_text() == "  admin     s3cret\n"
     assert logins.stat().st_mode & 0o777 == 0o600
     assert var_dir.stat().st_mode & 0o777 == 0o700
+    # Not a log line per queued capture ahead of the logins: loaddemo ran at
+    # INFO, before the worker's LOG_LEVEL=WARNING was exported.
+    assert "loaddemo logs at WARNING" in result.stderr
 
 
 def test_make_run_stops_when_the_demo_data_cannot_be_loaded(tmp_path):

@@ -124,6 +124,14 @@ def test_documented_zeros_and_plain_spellings_are_accepted(env):
     assert result.returncode == 0, result.stderr
 
 
+def test_a_command_starts_without_the_login_throttles_banner():
+    """django-axes logged "AXES: BEGIN version …" at every start of every
+    command: three times among `make run`'s first lines."""
+    result = django_check(LOG_LEVEL="INFO")
+    assert result.returncode == 0, result.stderr
+    assert "AXES" not in result.stdout + result.stderr
+
+
 CELERY_CONF = (
     "import json, os;"
     "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'factcheck.settings');"
