@@ -470,17 +470,20 @@ def ratings_css(request):
 
 
 def bad_request(request, exception):
-    """Requests Django refuses before any view runs (more query parameters
-    than DATA_UPLOAD_MAX_NUMBER_FIELDS): the API says why in JSON, as for any
-    other bad query, rather than with the site's HTML page."""
-    if not request.path.startswith("/api/"):
-        return defaults.bad_request(request, exception)
+    """Requests Django refuses before any view answers (more query parameters
+    than DATA_UPLOAD_MAX_NUMBER_FIELDS): the API and the CSV say why in JSON,
+    as for their other bad queries, rather than with the site's HTML page."""
     if isinstance(exception, TooManyFieldsSent):
         limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
         message = f"More than {limit} query parameters."
     else:
         message = "Bad request."
-    return JsonResponse({"query": [message]}, status=400)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"query": [message]}, status=400)
+    match = request.resolver_match
+    if match and match.view_name == "claims:claim_list_csv":
+        return JsonResponse({"errors": {"query": [message]}}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 @never_cache

@@ -234,6 +234,18 @@ def test_csv_export_refuses_bad_filters_with_400(db, client):
     assert "made" in response.json()["errors"]
 
 
+def test_csv_export_says_in_json_that_it_got_too_many_parameters(db, client):
+    """As its other bad queries, not with the site's HTML 400 page."""
+    query = "&".join(f"p{number}=1" for number in range(1001))
+
+    response = client.get(f"{reverse('claims:claim_list_csv')}?{query}")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": {"query": ["More than 1000 query parameters."]}
+    }
+
+
 def test_csv_export_takes_dates_as_yyyy_mm_dd_only(make_claim, client):
     """03/12/2025 is 3 December to a German reader and was read, silently, as
     12 March (the English locale's month-first format)."""
