@@ -669,9 +669,7 @@ class Capture(models.Model):
         if not header:
             return None
         cited, live = (
-            datetime.datetime.strptime(moment, "%Y-%m-%d %H:%M").replace(
-                tzinfo=datetime.UTC
-            )
+            datetime.datetime.strptime(moment, DIFF_MOMENT).replace(tzinfo=datetime.UTC)
             for moment in header.groups()
         )
         return cited, live, self.diff[header.end() :]
@@ -685,6 +683,9 @@ class Capture(models.Model):
         return f"capture-{self.pk}{extension or ''}"
 
 
+# The two header lines services.text_diff writes, in UTC, read back by
+# Capture.diff_compared.
+DIFF_MOMENT = "%Y-%m-%d %H:%M"
 DIFF_HEADER = re.compile(
     r"--- as cited, (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\n"
     r"\+\+\+ live, (\d{4}-\d\d-\d\d \d\d:\d\d) UTC\n"

@@ -34,7 +34,15 @@ from .capture import (
     host_key,
 )
 from .capture import capture as capture_url
-from .models import Capture, Claim, Heartbeat, Rating, Source, VerdictChange
+from .models import (
+    DIFF_MOMENT,
+    Capture,
+    Claim,
+    Heartbeat,
+    Rating,
+    Source,
+    VerdictChange,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -489,8 +497,8 @@ def text_diff(old: Capture, new: Capture) -> str:
     lines = difflib.unified_diff(
         old.text.splitlines(),
         new.text.splitlines(),
-        fromfile=f"as cited, {old.fetch_started_at:%Y-%m-%d %H:%M} UTC",
-        tofile=f"live, {new.fetch_started_at:%Y-%m-%d %H:%M} UTC",
+        fromfile=f"as cited, {old.fetch_started_at:{DIFF_MOMENT}} UTC",
+        tofile=f"live, {new.fetch_started_at:{DIFF_MOMENT}} UTC",
         lineterm="",
     )
     return "\n".join(lines)
@@ -663,10 +671,9 @@ def check(probe) -> dict:
 
 def ping_redis() -> None:
     # Not the politeness client, whose 5 s would outlast a load balancer's
-    # probe (often 2-5 s) when Redis stops answering: 1 s, as the cache waits.
-    with redis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-    ) as client:
+    # probe (often 2-5 s) when Redis stops answering: as long as the cache waits.
+    timeouts = settings.CACHES["default"]["OPTIONS"]
+    with redis.Redis.from_url(settings.REDIS_URL, **timeouts) as client:
         client.ping()
 
 
